@@ -1,0 +1,271 @@
+/**
+ * Configuration: the environment and the pipeline YAML, parsed once at start with zod.
+ * A failure names the source (env or the YAML file), the key path and what was expected,
+ * and happens before the server listens.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** Thrown when configuration is invalid; `message` is meant for a person to read. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const googleApis = ['cloudRun', 'functions', 'scheduler', 'logging', 'monitoring', 'bigquery'] as const;
+export type GoogleApi = (typeof googleApis)[number];
+
+const slackId = (prefix: string) =>
+  z.string().regex(new RegExp(`^${prefix}[A-Z0-9]{2,}$`), `a Slack id starting with ${prefix}`);
+const resourceName = z
+  .string()
+  .regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a lowercase resource name (letters, digits, dashes)');
+const url = z.url({ protocol: /^https?$/ });
+
+/** How a phase is started for one date. `{date}` in templates is replaced by the typed date, never by user text. */
+const triggerSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('http'),
+    method: z.enum(['POST', 'PUT']).default('POST'),
+    path: z.string().startsWith('/', 'a path starting with /'),
+    body: z.record(z.string(), z.unknown()).default({}),
+  }),
+  z.object({
+    type: z.literal('pubsub'),
+    topic: resourceName,
+    message: z.record(z.string(), z.unknown()).default({}),
+  }),
+]);
+
+const phaseSchema = z.object({
+  id: z.string().regex(/^[a-z0-9-]+$/, 'a short id such as phase3'),
+  label: z.string().min(1),
+  service: resourceName,
+  trigger: triggerSchema.optional(),
+});
+
+const expectationSchema = z.union([
+  z.object({ equals: z.number() }).strict(),
+  z.object({ min: z.number() }).strict(),
+  z.object({ equalsQuery: z.string().min(1) }).strict(),
+  z.object({ minQuery: z.string().min(1) }).strict(),
+]);
+
+const dataCheckSchema = z.object({
+  id: z.string().regex(/^[a-z0-9_-]+$/, 'a short id (lowercase, digits, - or _)'),
+  label: z.string().min(1),
+  /** Standard SQL returning one row with one numeric column; `@date` is bound as a DATE parameter. */
+  sql: z.string().includes('@date', { message: 'SQL that uses the @date parameter' }),
+  expect: expectationSchema,
+  /** The phase that produces this data: heal starts from the earliest failing one. */
+  phase: z.string().optional(),
+});
+
+const principalsSchema = z
+  .object({
+    userGroup: slackId('S').optional(),
+    users: z.array(slackId('[UW]')).default([]),
+  })
+  .default({ users: [] });
+
+const backfillTargetSchema = z.object({
+  id: z.string().regex(/^[a-z0-9_/-]+$/, 'an id such as raw/bdl_boxscores'),
+  label: z.string().min(1),
+  /** The data check (by id) that says whether a date is complete. */
+  check: z.string(),
+  run: z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('job'),
+      job: resourceName,
+      /** Container args; `{date}` and `{dates}` are replaced by typed values. */
+      args: z.array(z.string()).default([]),
+    }),
+    z.object({ type: z.literal('phase'), phase: z.string() }),
+  ]),
+});
+
+const endpointsSchema = z
+  .object(Object.fromEntries(googleApis.map((api) => [api, url.optional()])) as Record<GoogleApi, z.ZodOptional<typeof url>>)
+  .partial()
+  .default({});
+
+export const pipelineSchema = z.object({
+  project: z.string().regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, 'a Google Cloud project id'),
+  region: z.string().regex(/^[a-z]+-[a-z]+\d$/, 'a region such as us-west2'),
+  timeZone: z.string().refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'an IANA time zone such as America/New_York'),
+  phases: z.array(phaseSchema).min(1),
+  orchestrators: z
+    .array(z.object({ name: resourceName, topic: resourceName }))
+    .default([]),
+  selfHeal: z
+    .object({
+      function: resourceName,
+      schedulerJob: resourceName,
+      schedule: z.string(),
+      timeZone: z.string(),
+    })
+    .optional(),
+  runHistory: z.object({
+    collection: z.string().regex(/^[A-Za-z0-9_-]+$/, 'a Firestore collection id'),
+    fields: z.object({
+      date: z.string(),
+      status: z.string(),
+      startedAt: z.string(),
+      processor: z.string(),
+    }),
+    runningStatus: z.string().default('running'),
+    stuckAfterMinutes: z.number().int().positive().default(60),
+  }),
+  dataChecks: z.array(dataCheckSchema).default([]),
+  backfill: z
+    .object({
+      maxDays: z.number().int().positive().default(31),
+      stallMinutes: z.number().positive().default(10),
+      targets: z.array(backfillTargetSchema).default([]),
+    })
+    .default({ maxDays: 31, stallMinutes: 10, targets: [] }),
+  crashSignatures: z
+    .array(z.object({ id: z.string(), label: z.string(), match: z.string().min(1) }))
+    .default([]),
+  deadLetterSubscriptions: z.array(resourceName).default([]),
+  access: z.object({
+    operators: principalsSchema,
+    approvers: principalsSchema,
+    /** Channels the bot acts in; empty means any. */
+    channels: z.array(slackId('[CGD]')).default([]),
+    twoPersonRule: z.boolean().default(true),
+    requestTtlMinutes: z.number().int().positive().default(15),
+  }),
+  statusChannel: slackId('[CG]').optional(),
+  limits: z
+    .object({
+      callDeadlineMs: z.number().int().positive().default(8000),
+      reportDeadlineMs: z.number().int().positive().default(12000),
+      cacheSeconds: z.number().nonnegative().default(30),
+      recentErrorsMinutes: z.number().int().positive().default(30),
+      maximumBytesBilled: z.number().int().positive().default(10_000_000_000),
+    })
+    .default({
+      callDeadlineMs: 8000,
+      reportDeadlineMs: 12000,
+      cacheSeconds: 30,
+      recentErrorsMinutes: 30,
+      maximumBytesBilled: 10_000_000_000,
+    }),
+  endpoints: endpointsSchema,
+});
+
+export type PipelineConfig = z.infer<typeof pipelineSchema>;
+export type Phase = z.infer<typeof phaseSchema>;
+export type Trigger = z.infer<typeof triggerSchema>;
+export type DataCheck = z.infer<typeof dataCheckSchema>;
+export type Expectation = z.infer<typeof expectationSchema>;
+export type BackfillTarget = z.infer<typeof backfillTargetSchema>;
+
+const logLevels = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+const envSchema = z.object({
+  SLACK_BOT_TOKEN: z.string().regex(/^xox[bp]-/, 'a bot token starting with xoxb-').optional(),
+  SLACK_SIGNING_SECRET: z.string().min(8, 'the signing secret from the app settings').optional(),
+  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'an app-level token starting with xapp-').optional(),
+  SLACK_API_URL: z.url().optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PIPELINE_CONFIG: z.string().default('config/pipeline.example.yml'),
+  GOOGLE_CLOUD_PROJECT: z.string().optional(),
+  LOG_LEVEL: z.enum(logLevels).default('info'),
+  SANDBOX: z.enum(['0', '1']).optional(),
+  SANDBOX_SCENARIO: z.enum(['jan20', 'healthy']).default('jan20'),
+  FIRESTORE_EMULATOR_HOST: z.string().optional(),
+  PUBSUB_EMULATOR_HOST: z.string().optional(),
+});
+
+export type Env = z.infer<typeof envSchema> & {
+  /** No Slack credentials at all: run the offline demo. */
+  demo: boolean;
+  socketMode: boolean;
+};
+
+function describeIssues(source: string, error: z.ZodError): string {
+  const lines = error.issues.map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    return `  - ${path}: ${issue.message}`;
+  });
+  return `${source} is invalid:\n${lines.join('\n')}`;
+}
+
+/** Parse the environment. With no Slack credentials at all the bot runs the offline demo. */
+export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(describeIssues('the environment', parsed.error));
+  const value = parsed.data;
+  const anySlack = value.SLACK_BOT_TOKEN ?? value.SLACK_SIGNING_SECRET ?? value.SLACK_APP_TOKEN;
+  const demo = anySlack === undefined;
+  if (!demo) {
+    const missing: string[] = [];
+    if (!value.SLACK_BOT_TOKEN) missing.push('SLACK_BOT_TOKEN');
+    if (!value.SLACK_SIGNING_SECRET) missing.push('SLACK_SIGNING_SECRET');
+    if (missing.length > 0) {
+      throw new ConfigError(
+        `the environment is invalid:\n${missing.map((k) => `  - ${k}: required when any Slack credential is set`).join('\n')}`,
+      );
+    }
+  }
+  return { ...value, demo, socketMode: value.SLACK_APP_TOKEN !== undefined };
+}
+
+/** Parse pipeline YAML text; `file` is only used in messages. */
+export function parsePipeline(text: string, file: string, projectOverride?: string): PipelineConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true });
+  } catch (error) {
+    throw new ConfigError(`${file} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (projectOverride && raw && typeof raw === 'object') {
+    raw = { ...(raw as Record<string, unknown>), project: projectOverride };
+  }
+  const parsed = pipelineSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(describeIssues(file, parsed.error));
+  const config = parsed.data;
+  crossCheck(config, file);
+  return config;
+}
+
+/** References between sections, which zod cannot express on its own. */
+function crossCheck(config: PipelineConfig, file: string): void {
+  const problems: string[] = [];
+  const phaseIds = new Set(config.phases.map((p) => p.id));
+  const checkIds = new Set(config.dataChecks.map((c) => c.id));
+  config.dataChecks.forEach((check, i) => {
+    if (check.phase && !phaseIds.has(check.phase)) {
+      problems.push(`  - dataChecks.${i}.phase: one of the phase ids (${[...phaseIds].join(', ')})`);
+    }
+  });
+  config.backfill.targets.forEach((target, i) => {
+    if (!checkIds.has(target.check)) {
+      problems.push(`  - backfill.targets.${i}.check: one of the data check ids (${[...checkIds].join(', ')})`);
+    }
+    if (target.run.type === 'phase' && !phaseIds.has(target.run.phase)) {
+      problems.push(`  - backfill.targets.${i}.run.phase: one of the phase ids (${[...phaseIds].join(', ')})`);
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(`${file} is invalid:\n${problems.join('\n')}`);
+}
+
+export function loadPipeline(file: string, projectOverride?: string): PipelineConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read PIPELINE_CONFIG ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  return parsePipeline(text, file, projectOverride);
+}

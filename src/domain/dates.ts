@@ -1,0 +1,58 @@
+import type { IsoDate } from './ports.js';
+import { accept, type Outcome, refuse } from './result.js';
+
+const isoPattern = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** Today's calendar date in `timeZone`. */
+export function todayIn(timeZone: string, now: Date): IsoDate {
+  // en-CA formats as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(now) as IsoDate;
+}
+
+export function addDays(date: IsoDate, days: number): IsoDate {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10) as IsoDate;
+}
+
+/** Days from a to b (b - a). */
+export function daysBetween(a: IsoDate, b: IsoDate): number {
+  return Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
+}
+
+export const DATE_USAGE = '`YYYY-MM-DD`, `today` or `yesterday`';
+
+/**
+ * Parse a date typed in Slack. Accepts `YYYY-MM-DD` (a real calendar day), `today`, `yesterday`,
+ * in the pipeline's time zone; refuses anything more than `maxFutureDays` ahead.
+ */
+export function parseDate(
+  text: string,
+  timeZone: string,
+  now: Date,
+  maxFutureDays = 7,
+): Outcome<IsoDate> {
+  const input = text.trim().toLowerCase();
+  const today = todayIn(timeZone, now);
+  if (input === 'today') return accept(today);
+  if (input === 'yesterday') return accept(addDays(today, -1));
+  const m = isoPattern.exec(input);
+  if (!m) {
+    return refuse('bad_date', `\`${text.slice(0, 40)}\` is not a date: use ${DATE_USAGE}.`);
+  }
+  const [, y, mo, d] = m;
+  const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  if (date.toISOString().slice(0, 10) !== input || Number(y) < 2000) {
+    return refuse('bad_date', `\`${input}\` is not a calendar day.`);
+  }
+  const iso = input as IsoDate;
+  if (daysBetween(today, iso) > maxFutureDays) {
+    return refuse('future_date', `\`${input}\` is more than ${maxFutureDays} days ahead of today (${today}).`);
+  }
+  return accept(iso);
+}

@@ -1,0 +1,126 @@
+/**
+ * The small interfaces the domain needs from the outside world. Adapters in src/gcp and
+ * src/store implement them; every method resolves (never rejects, never hangs past its
+ * deadline) with a Probe, so one broken API only ever marks its own line of a report.
+ */
+import type { Probe } from './result.js';
+
+/** A calendar date in the pipeline's time zone, `YYYY-MM-DD`, validated by `parseDate`. */
+export type IsoDate = string & { readonly __isoDate: unique symbol };
+
+export interface TrafficSplit {
+  /** Revision short name; absent when the target is "latest". */
+  revision?: string;
+  latest: boolean;
+  percent: number;
+}
+
+export interface Condition {
+  state: 'true' | 'false' | 'unknown';
+  reason?: string;
+  message?: string;
+}
+
+export interface ServiceState {
+  name: string;
+  uri?: string;
+  latestCreatedRevision?: string;
+  latestReadyRevision?: string;
+  /** The configured split (spec). */
+  traffic: TrafficSplit[];
+  ready: Condition;
+  updateTime?: string;
+  /** Resolved: which revision serves how much, "latest" expanded to its revision. */
+  servingShares: { revision: string; percent: number }[];
+}
+
+export interface RevisionState {
+  name: string;
+  service: string;
+  createTime?: string;
+  ready: Condition;
+}
+
+export interface CloudRunPort {
+  getService(name: string): Promise<Probe<ServiceState>>;
+  /** Newest first. */
+  listRevisions(service: string): Promise<Probe<RevisionState[]>>;
+}
+
+export type FunctionStateName = 'ACTIVE' | 'FAILED' | 'DEPLOYING' | 'DELETING' | 'UNKNOWN' | 'STATE_UNSPECIFIED';
+
+export interface FunctionState {
+  name: string;
+  state: FunctionStateName;
+  revision?: string;
+  triggerTopic?: string;
+  updateTime?: string;
+  stateMessages: { severity: string; type: string; message: string }[];
+}
+
+export interface FunctionsPort {
+  getFunction(name: string): Promise<Probe<FunctionState>>;
+}
+
+export interface SchedulerJobState {
+  name: string;
+  state: 'ENABLED' | 'PAUSED' | 'DISABLED' | 'UPDATE_FAILED' | 'STATE_UNSPECIFIED';
+  schedule?: string;
+  timeZone?: string;
+  lastAttemptTime?: string;
+  /** gRPC status of the last attempt; code 0 or absent means it succeeded. */
+  lastStatus?: { code: number; message: string };
+  nextRunTime?: string;
+}
+
+export interface SchedulerPort {
+  getJob(name: string): Promise<Probe<SchedulerJobState>>;
+}
+
+export interface DataChecksPort {
+  /** Run one parameterized query returning a single number; `label` names the job. */
+  scalar(sql: string, date: IsoDate, label: string): Promise<Probe<number>>;
+}
+
+export interface RunRecord {
+  /** Firestore document id. */
+  id: string;
+  processor: string;
+  date: string;
+  status: string;
+  startedAt?: string;
+}
+
+export interface RunHistoryPort {
+  runsForDate(date: IsoDate): Promise<Probe<RunRecord[]>>;
+  /** Runs still in the running status that started before `startedBefore`. */
+  stuckRuns(startedBefore: Date): Promise<Probe<RunRecord[]>>;
+}
+
+export interface ErrorGroup {
+  /** Cloud Run service or function name the entries came from. */
+  source: string;
+  /** Crash signature id when the entries match one. */
+  signature?: string;
+  count: number;
+  sample: string;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export interface LogsPort {
+  /** ERROR and worse since `since`, for the given sources, grouped by source and signature. */
+  errorsSince(since: Date, sources: string[]): Promise<Probe<ErrorGroup[]>>;
+}
+
+export interface MonitoringPort {
+  /** Share of 5xx responses (0..1) per service since `since`; null where there was no traffic. */
+  serverErrorShare(services: string[], since: Date): Promise<Probe<Record<string, number | null>>>;
+  /** Undelivered messages per subscription. */
+  deadLetterBacklog(subscriptions: string[]): Promise<Probe<Record<string, number>>>;
+}
+
+/** Time, injectable for tests. */
+export interface Clock {
+  now(): Date;
+}

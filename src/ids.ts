@@ -1,0 +1,36 @@
+/** Every command name, action_id, callback_id and block_id the bot uses, in one place. */
+
+export const commands = {
+  pipeline: '/pipeline',
+  heal: '/heal',
+  backfill: '/backfill',
+  deployVerify: '/deploy-verify',
+} as const;
+
+export const actions = {
+  approve: 'request_approve',
+  reject: 'request_reject',
+  cancel: 'request_cancel',
+  undo: 'request_undo',
+  retry: 'request_retry',
+  resume: 'request_resume',
+  openHeal: 'open_heal',
+  openDeployVerify: 'open_deploy_verify',
+  rollback: 'open_rollback',
+  refreshStatus: 'refresh_status',
+  consoleLink: 'console_link',
+} as const;
+
+export const views = {
+  healPlan: 'heal_plan',
+  backfillPlan: 'backfill_plan',
+  rollbackPlan: 'rollback_plan',
+  selfHealPlan: 'self_heal_plan',
+} as const;
+
+export const blocks = {
+  steps: 'plan_steps',
+  stepsInput: 'plan_steps_input',
+  reason: 'plan_reason',
+  reasonInput: 'plan_reason_input',
+} as const;

@@ -1,0 +1,462 @@
+/**
+ * Scenarios for the sandbox, built from the pipeline configuration so any pipeline gets a
+ * `healthy` one. `jan20` then applies the seed report's incidents to the resources that
+ * exist under their seed names (2026-01-20: 4 of 7 games, 26 players with predictions,
+ * phase 3/4 HealthChecker crash loops, phase5-to-phase6 missing its `shared` module,
+ * stuck run_history entries).
+ */
+import type { PipelineConfig } from '../config.js';
+import type {
+  SandboxState,
+  SimCondition,
+  SimFunction,
+  SimLogEntry,
+  SimRevision,
+  SimService,
+  SimTable,
+} from './state.js';
+
+export const scenarioNames = ['jan20', 'healthy'] as const;
+export type ScenarioName = (typeof scenarioNames)[number];
+
+/** The date the seed report is about. */
+export const SEED_DATE = '2026-01-20';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+const succeeded: SimCondition = { state: 'CONDITION_SUCCEEDED' };
+
+/** A deterministic pseudo-random suffix like Cloud Run's `-mkg`. */
+function suffix(seed: string): string {
+  let h = 2166136261;
+  for (const c of seed) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  let out = '';
+  for (let i = 0; i < 3; i++) {
+    out += letters[Math.abs(h >> (i * 5)) % 26];
+  }
+  return out;
+}
+
+function revisionName(service: string, n: number, tag?: string): string {
+  return `${service}-${String(n).padStart(5, '0')}-${tag ?? suffix(`${service}${n}`)}`;
+}
+
+function healthyService(name: string, now: Date, n = 12): SimService {
+  const revisions: SimRevision[] = [
+    { name: revisionName(name, n - 1), createTime: new Date(now.getTime() - 30 * 24 * HOUR), ready: succeeded },
+    { name: revisionName(name, n), createTime: new Date(now.getTime() - 3 * 24 * HOUR), ready: succeeded },
+  ];
+  const latest = revisions[1]!.name;
+  return {
+    name,
+    revisions,
+    latestCreatedRevision: latest,
+    latestReadyRevision: latest,
+    traffic: [{ latest: true, percent: 100 }],
+    terminalCondition: succeeded,
+    updateTime: revisions[1]!.createTime,
+    uri: '',
+  };
+}
+
+/** Games on a date: `n` games with ids like `20260120_BOS_LAL`. */
+const teams = ['BOS', 'LAL', 'MIA', 'DEN', 'PHX', 'GSW', 'NYK', 'CHI', 'DAL', 'MIL', 'OKC', 'SAC', 'ATL', 'MEM'];
+
+function gamesOn(date: string, n: number): { game_id: string; game_date: string; home: string; away: string }[] {
+  const compact = date.replaceAll('-', '');
+  return Array.from({ length: n }, (_, i) => ({
+    game_id: `${compact}_${teams[(2 * i) % teams.length]}_${teams[(2 * i + 1) % teams.length]}`,
+    game_date: date,
+    away: teams[(2 * i) % teams.length]!,
+    home: teams[(2 * i + 1) % teams.length]!,
+  }));
+}
+
+/** Players expected per game (two rosters). */
+export const PLAYERS_PER_GAME = 32;
+
+function playersOf(gameId: string): string[] {
+  return Array.from({ length: PLAYERS_PER_GAME }, (_, i) => `${gameId.slice(9).toLowerCase()}_p${i + 1}`);
+}
+
+function table(name: string, columns: SimTable['columns']): SimTable {
+  return { name, columns, rows: [] };
+}
+
+/** The data tables of the example pipeline's checks, filled for `games` games on `date`. */
+function seedTables(): Map<string, SimTable> {
+  const list = [
+    table('nba_raw.nbac_schedule', [
+      { name: 'game_id', type: 'STRING' },
+      { name: 'game_date', type: 'DATE' },
+      { name: 'home_team', type: 'STRING' },
+      { name: 'away_team', type: 'STRING' },
+    ]),
+    table('nba_raw.bdl_player_boxscores', [
+      { name: 'game_id', type: 'STRING' },
+      { name: 'game_date', type: 'DATE' },
+      { name: 'player_lookup', type: 'STRING' },
+      { name: 'points', type: 'INT64' },
+    ]),
+    table('nba_analytics.player_game_summary', [
+      { name: 'game_id', type: 'STRING' },
+      { name: 'game_date', type: 'DATE' },
+      { name: 'player_lookup', type: 'STRING' },
+    ]),
+    table('nba_analytics.upcoming_player_game_context', [
+      { name: 'game_id', type: 'STRING' },
+      { name: 'game_date', type: 'DATE' },
+      { name: 'player_lookup', type: 'STRING' },
+    ]),
+    table('nba_precompute.ml_feature_store', [
+      { name: 'game_date', type: 'DATE' },
+      { name: 'player_lookup', type: 'STRING' },
+    ]),
+    table('nba_predictions.player_prop_predictions', [
+      { name: 'game_date', type: 'DATE' },
+      { name: 'player_lookup', type: 'STRING' },
+      { name: 'prop_type', type: 'STRING' },
+      { name: 'predicted_value', type: 'FLOAT64' },
+    ]),
+  ];
+  return new Map(list.map((t) => [t.name, t]));
+}
+
+function push(tables: Map<string, SimTable>, name: string, rows: SimTable['rows']): void {
+  const t = tables.get(name);
+  if (t) t.rows.push(...rows);
+}
+
+/** Which phase's output a table holds: the processors fill these when triggered. */
+export const tablesByPhase: Record<string, string[]> = {
+  phase2: ['nba_raw.bdl_player_boxscores'],
+  phase3: ['nba_analytics.player_game_summary'],
+  phase4: ['nba_precompute.ml_feature_store'],
+  phase5: ['nba_predictions.player_prop_predictions'],
+};
+
+/**
+ * Fill `phase`'s output table for `date` completely, from the schedule and rosters:
+ * what a processor run does. Returns the rows added.
+ */
+export function completePhaseData(state: SandboxState, phase: string, date: string): number {
+  const schedule = state.tables.get('nba_raw.nbac_schedule')?.rows.filter((r) => r.game_date === date) ?? [];
+  let added = 0;
+  for (const name of tablesByPhase[phase] ?? []) {
+    const t = state.tables.get(name);
+    if (!t) continue;
+    const have = new Set(t.rows.filter((r) => r.game_date === date).map((r) => `${r.game_id ?? ''}|${r.player_lookup}`));
+    for (const game of schedule) {
+      const gameId = String(game.game_id);
+      for (const player of playersOf(gameId)) {
+        const row = rowFor(name, gameId, date, player);
+        const key = `${row.game_id ?? ''}|${player}`;
+        if (have.has(key)) continue;
+        have.add(key);
+        t.rows.push(row);
+        added++;
+      }
+    }
+  }
+  return added;
+}
+
+function rowFor(table: string, gameId: string, date: string, player: string): SimTable['rows'][number] {
+  switch (table) {
+    case 'nba_raw.bdl_player_boxscores':
+      return { game_id: gameId, game_date: date, player_lookup: player, points: player.length % 30 };
+    case 'nba_analytics.player_game_summary':
+    case 'nba_analytics.upcoming_player_game_context':
+      return { game_id: gameId, game_date: date, player_lookup: player };
+    case 'nba_precompute.ml_feature_store':
+      return { game_date: date, player_lookup: player };
+    default:
+      return { game_date: date, player_lookup: player, prop_type: 'points', predicted_value: 12.5 };
+  }
+}
+
+function fillDate(state: SandboxState, date: string, games: number): void {
+  const schedule = gamesOn(date, games);
+  push(
+    state.tables,
+    'nba_raw.nbac_schedule',
+    schedule.map((g) => ({ game_id: g.game_id, game_date: date, home_team: g.home, away_team: g.away })),
+  );
+  push(
+    state.tables,
+    'nba_analytics.upcoming_player_game_context',
+    schedule.flatMap((g) => playersOf(g.game_id).map((p) => ({ game_id: g.game_id, game_date: date, player_lookup: p }))),
+  );
+}
+
+/** The most recent moment `hh:mm` in `timeZone` at or before `now` (for the scheduler's last run). */
+function lastDailyRun(now: Date, hour: number, minute: number, timeZone: string): Date {
+  for (let back = 0; back < 2; back++) {
+    const day = new Date(now.getTime() - back * 24 * HOUR);
+    const ymd = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+      day,
+    );
+    // Find the UTC instant whose local time is ymd hour:minute (try offsets -14h..+14h).
+    for (let off = -14; off <= 14; off++) {
+      const guess = new Date(`${ymd}T${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}:00Z`);
+      const t = new Date(guess.getTime() - off * HOUR);
+      const local = new Intl.DateTimeFormat('en-GB', {
+        timeZone,
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+      }).format(t);
+      if (local === `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}` && t <= now) return t;
+    }
+  }
+  return new Date(now.getTime() - 24 * HOUR);
+}
+
+/** Every configured resource present and well, the seed date's data complete. */
+export function buildHealthy(config: PipelineConfig, now: Date): SandboxState {
+  const state: SandboxState = {
+    project: config.project,
+    region: config.region,
+    scenario: 'healthy',
+    services: new Map(),
+    functions: new Map(),
+    schedulerJobs: new Map(),
+    logs: [],
+    requestCounts: [],
+    deadLetters: new Map(config.deadLetterSubscriptions.map((s) => [s, 0])),
+    tables: seedTables(),
+    runHistory: [],
+    processorCalls: [],
+  };
+  for (const phase of config.phases) {
+    state.services.set(phase.service, healthyService(phase.service, now));
+    state.requestCounts.push(
+      { service: phase.service, responseCodeClass: '2xx', count: 480, at: now },
+      { service: phase.service, responseCodeClass: '5xx', count: 0, at: now },
+    );
+  }
+  const functionNames = [
+    ...config.orchestrators.map((o) => ({ name: o.name, topic: o.topic })),
+    ...(config.selfHeal ? [{ name: config.selfHeal.function, topic: '' }] : []),
+  ];
+  for (const [i, f] of functionNames.entries()) {
+    const fn: SimFunction = {
+      name: f.name,
+      state: 'ACTIVE',
+      revision: `${f.name}-${String(5 + i).padStart(5, '0')}-${suffix(f.name)}`,
+      topic: f.topic,
+      updateTime: new Date(now.getTime() - 5 * 24 * HOUR),
+      stateMessages: [],
+    };
+    state.functions.set(f.name, fn);
+  }
+  if (config.selfHeal) {
+    const [minute, hour] = config.selfHeal.schedule.split(' ').map(Number);
+    const last = lastDailyRun(now, hour ?? 12, minute ?? 45, config.selfHeal.timeZone);
+    state.schedulerJobs.set(config.selfHeal.schedulerJob, {
+      name: config.selfHeal.schedulerJob,
+      state: 'ENABLED',
+      schedule: config.selfHeal.schedule,
+      timeZone: config.selfHeal.timeZone,
+      lastAttemptTime: last,
+      status: { code: 0, message: '' },
+      nextRunTime: new Date(last.getTime() + 24 * HOUR),
+      target: config.selfHeal.function,
+    });
+  }
+  fillDate(state, SEED_DATE, 7);
+  for (const phase of Object.keys(tablesByPhase)) completePhaseData(state, phase, SEED_DATE);
+  const rh = config.runHistory.fields;
+  for (const [i, phase] of config.phases.entries()) {
+    state.runHistory.push({
+      id: `${phase.id}_${SEED_DATE}_ok`,
+      data: {
+        [rh.processor]: processorName(phase.id),
+        [rh.date]: SEED_DATE,
+        [rh.status]: 'success',
+        [rh.startedAt]: new Date(now.getTime() - (10 - i) * HOUR),
+      },
+    });
+  }
+  return state;
+}
+
+/** Processor names written into run_history (chosen: the seed names none). */
+export function processorName(phaseId: string): string {
+  return (
+    {
+      phase2: 'BdlBoxscoresProcessor',
+      phase3: 'PlayerGameSummaryProcessor',
+      phase4: 'MLFeatureStoreProcessor',
+      phase5: 'PredictionCoordinator',
+    }[phaseId] ?? `${phaseId}-processor`
+  );
+}
+
+function crashLoop(
+  state: SandboxState,
+  serviceName: string,
+  now: Date,
+  opts: { good: number; bad: number; badReady: boolean; message: string },
+): void {
+  const svc = state.services.get(serviceName);
+  if (!svc) return;
+  const good: SimRevision = {
+    name: revisionName(serviceName, opts.good),
+    createTime: new Date(now.getTime() - 6 * 24 * HOUR),
+    ready: succeeded,
+  };
+  const badCreated = new Date(now.getTime() - 3 * HOUR);
+  const bad: SimRevision = {
+    name: revisionName(serviceName, opts.bad),
+    createTime: badCreated,
+    ready: opts.badReady
+      ? succeeded
+      : {
+          state: 'CONDITION_FAILED',
+          reason: 'ContainerFailedToStart',
+          message: `The user-provided container failed to start and listen on the port. ${opts.message}`,
+        },
+  };
+  svc.revisions = [good, bad];
+  svc.latestCreatedRevision = bad.name;
+  svc.updateTime = badCreated;
+  if (opts.badReady) {
+    svc.latestReadyRevision = bad.name;
+    svc.traffic = [{ latest: true, percent: 100 }];
+  } else {
+    svc.latestReadyRevision = good.name;
+    svc.traffic = [{ latest: false, revision: good.name, percent: 100 }];
+    svc.terminalCondition = {
+      state: 'CONDITION_FAILED',
+      reason: 'RevisionFailed',
+      message: `Revision '${bad.name}' is not ready and cannot serve traffic. ${opts.message}`,
+    };
+  }
+  for (let i = 0; i < 12; i++) {
+    state.logs.push({
+      timestamp: new Date(now.getTime() - (2 + i * 2) * MIN),
+      severity: 'ERROR',
+      resourceType: 'cloud_run_revision',
+      source: serviceName,
+      revision: bad.name,
+      text: opts.message,
+    });
+  }
+  const counts = state.requestCounts.filter((c) => c.service === serviceName);
+  for (const c of counts) {
+    if (c.responseCodeClass === '5xx') c.count = 190;
+    if (c.responseCodeClass === '2xx') c.count = 290;
+  }
+}
+
+/** The state of the pipeline on the morning of 2026-01-21, before the fixes. */
+export function buildJan20(config: PipelineConfig, now: Date): SandboxState {
+  const state = buildHealthy(config, now);
+  state.scenario = 'jan20';
+  const healthChecker =
+    "TypeError: HealthChecker.__init__() got an unexpected keyword argument 'project_id'";
+  crashLoop(state, 'nba-phase3-analytics-processors', now, {
+    good: 91,
+    bad: 92,
+    badReady: true,
+    message: healthChecker,
+  });
+  crashLoop(state, 'nba-phase4-precompute-processors', now, {
+    good: 48,
+    bad: 49,
+    badReady: false,
+    message: healthChecker,
+  });
+  // Revisions the seed report names.
+  const p2 = state.services.get('nba-phase2-raw-processors');
+  if (p2) {
+    const latest = p2.revisions.at(-1)!;
+    latest.name = revisionName(p2.name, 105, '4g2');
+    p2.latestCreatedRevision = latest.name;
+    p2.latestReadyRevision = latest.name;
+  }
+  const seedRevisions: Record<string, string> = {
+    'phase2-to-phase3-orchestrator': '00011-jax',
+    'phase3-to-phase4-orchestrator': '00008-yuq',
+    'phase4-to-phase5-orchestrator': '00015-rej',
+    'self-heal-predictions': '00012-nef',
+  };
+  for (const [name, rev] of Object.entries(seedRevisions)) {
+    const fn = state.functions.get(name);
+    if (fn) fn.revision = `${name}-${rev}`;
+  }
+  const p6 = state.functions.get('phase5-to-phase6-orchestrator');
+  if (p6) {
+    p6.state = 'DEPLOYING';
+    p6.revision = 'phase5-to-phase6-orchestrator-00003-wuv';
+    p6.updateTime = new Date(now.getTime() - 40 * MIN);
+    p6.stateMessages = [
+      {
+        severity: 'ERROR',
+        type: 'BuildFailed',
+        message: "Function failed on loading user code. ModuleNotFoundError: No module named 'shared'",
+      },
+    ];
+    for (let i = 0; i < 4; i++) {
+      state.logs.push({
+        timestamp: new Date(now.getTime() - (5 + i * 6) * MIN),
+        severity: 'ERROR',
+        resourceType: 'cloud_function',
+        source: p6.name,
+        revision: p6.revision,
+        text: "ModuleNotFoundError: No module named 'shared'",
+      });
+    }
+  }
+  // Only 4 of 7 games reached BigQuery; analytics for those 4; the feature store and
+  // predictions partial (the circuit breaker tripped on missing upstream data).
+  for (const name of tablesByPhase.phase2!.concat(tablesByPhase.phase3!)) {
+    const t = state.tables.get(name)!;
+    const keep = new Set(
+      state.tables
+        .get('nba_raw.nbac_schedule')!
+        .rows.filter((r) => r.game_date === SEED_DATE)
+        .slice(0, 4)
+        .map((r) => r.game_id),
+    );
+    t.rows = t.rows.filter((r) => r.game_date !== SEED_DATE || keep.has(r.game_id ?? null));
+  }
+  const features = state.tables.get('nba_precompute.ml_feature_store')!;
+  let kept = 0;
+  features.rows = features.rows.filter((r) => r.game_date !== SEED_DATE || kept++ < 128);
+  const predictions = state.tables.get('nba_predictions.player_prop_predictions')!;
+  kept = 0;
+  predictions.rows = predictions.rows.filter((r) => r.game_date !== SEED_DATE || kept++ < 26);
+
+  const rh = config.runHistory.fields;
+  state.runHistory = state.runHistory.filter((d) => !['phase3', 'phase4', 'phase5'].some((p) => d.id.startsWith(p)));
+  const stuck: [string, number][] = [
+    ['phase3', 3 * HOUR],
+    ['phase4', 2.5 * HOUR],
+    ['phase5', 26 * HOUR],
+  ];
+  for (const [phase, age] of stuck) {
+    state.runHistory.push({
+      id: `${phase}_${SEED_DATE}_stuck`,
+      data: {
+        [rh.processor]: processorName(phase),
+        [rh.date]: SEED_DATE,
+        [rh.status]: config.runHistory.runningStatus,
+        [rh.startedAt]: new Date(now.getTime() - age),
+        attempt: 1,
+        trigger: 'orchestrator',
+      },
+    });
+  }
+  state.deadLetters.set(config.deadLetterSubscriptions[0] ?? 'dlq', 3);
+  return state;
+}
+
+export function buildScenario(name: ScenarioName, config: PipelineConfig, now: Date): SandboxState {
+  return name === 'healthy' ? buildHealthy(config, now) : buildJan20(config, now);
+}
+
+export type { SimLogEntry };

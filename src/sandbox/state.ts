@@ -1,0 +1,150 @@
+/**
+ * The simulated pipeline the sandbox serves. Each API module of the sandbox reads and
+ * changes this state; scenarios build it; tests reach it through `sandbox.state`.
+ */
+
+export type ApiName =
+  | 'cloudRun'
+  | 'functions'
+  | 'scheduler'
+  | 'logging'
+  | 'monitoring'
+  | 'bigquery'
+  | 'processors';
+
+export const apiNames: readonly ApiName[] = [
+  'cloudRun',
+  'functions',
+  'scheduler',
+  'logging',
+  'monitoring',
+  'bigquery',
+  'processors',
+];
+
+export interface SimCondition {
+  state: 'CONDITION_SUCCEEDED' | 'CONDITION_FAILED' | 'CONDITION_PENDING' | 'CONDITION_RECONCILING';
+  reason?: string;
+  message?: string;
+}
+
+export interface SimRevision {
+  /** Short name, e.g. `nba-phase3-analytics-processors-00093-mkg`. */
+  name: string;
+  createTime: Date;
+  ready: SimCondition;
+}
+
+export interface SimTrafficTarget {
+  /** `latest: true` follows the latest ready revision; otherwise `revision` names one. */
+  latest: boolean;
+  revision?: string;
+  percent: number;
+}
+
+export interface SimService {
+  name: string;
+  /** Oldest first. */
+  revisions: SimRevision[];
+  latestCreatedRevision: string;
+  latestReadyRevision: string;
+  traffic: SimTrafficTarget[];
+  terminalCondition: SimCondition;
+  updateTime: Date;
+  /** Where its HTTP endpoints are served: filled in by the sandbox from its own URL. */
+  uri: string;
+}
+
+export interface SimFunction {
+  name: string;
+  state: 'ACTIVE' | 'FAILED' | 'DEPLOYING' | 'DELETING' | 'UNKNOWN';
+  revision: string;
+  topic: string;
+  updateTime: Date;
+  stateMessages: { severity: 'ERROR' | 'WARNING' | 'INFO'; type: string; message: string }[];
+}
+
+export interface SimSchedulerJob {
+  name: string;
+  state: 'ENABLED' | 'PAUSED' | 'DISABLED' | 'UPDATE_FAILED';
+  schedule: string;
+  timeZone: string;
+  lastAttemptTime?: Date;
+  /** google.rpc.Status of the last attempt: code 0 is success. */
+  status?: { code: number; message: string };
+  nextRunTime?: Date;
+  /** Function it calls. */
+  target: string;
+}
+
+export interface SimLogEntry {
+  timestamp: Date;
+  severity: 'DEFAULT' | 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR' | 'CRITICAL';
+  /** `cloud_run_revision` or `cloud_function`. */
+  resourceType: 'cloud_run_revision' | 'cloud_function';
+  /** Service or function name. */
+  source: string;
+  revision?: string;
+  text: string;
+}
+
+/** Requests served per service and response class, for Cloud Monitoring. */
+export interface SimRequestCount {
+  service: string;
+  responseCodeClass: '2xx' | '4xx' | '5xx';
+  count: number;
+  /** End of the interval the count covers. */
+  at: Date;
+}
+
+export interface SimRunHistoryDoc {
+  id: string;
+  data: Record<string, unknown>;
+}
+
+/** One request a processor endpoint received. */
+export interface ProcessorCall {
+  at: Date;
+  service: string;
+  method: string;
+  path: string;
+  body: unknown;
+  authorized: boolean;
+  status: number;
+}
+
+/** A table as rows of plain values; DATE columns are `YYYY-MM-DD` strings. */
+export interface SimTable {
+  /** `dataset.table` */
+  name: string;
+  columns: { name: string; type: 'STRING' | 'INT64' | 'FLOAT64' | 'DATE' | 'TIMESTAMP' | 'BOOL' }[];
+  rows: Record<string, string | number | boolean | null>[];
+}
+
+export interface SandboxState {
+  project: string;
+  region: string;
+  scenario: string;
+  services: Map<string, SimService>;
+  functions: Map<string, SimFunction>;
+  schedulerJobs: Map<string, SimSchedulerJob>;
+  logs: SimLogEntry[];
+  requestCounts: SimRequestCount[];
+  deadLetters: Map<string, number>;
+  tables: Map<string, SimTable>;
+  /** Documents the scenario wants in the run_history collection (seeded into the Firestore emulator). */
+  runHistory: SimRunHistoryDoc[];
+  processorCalls: ProcessorCall[];
+}
+
+/** How one API misbehaves, for fault-injection tests and the console's sandbox panel. */
+export interface Fault {
+  /** Added before answering. */
+  latencyMs?: number;
+  /** Answer this HTTP status with a Google error body instead of the real answer. */
+  status?: number;
+  /** Never answer (the socket stays open until the sandbox closes). */
+  hang?: boolean;
+  /** Only the next N matching requests; unlimited when absent. */
+  times?: number;
+}
