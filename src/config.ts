@@ -85,7 +85,12 @@ const backfillTargetSchema = z.object({
 });
 
 const endpointsSchema = z
-  .object(Object.fromEntries(googleApis.map((api) => [api, url.optional()])) as Record<GoogleApi, z.ZodOptional<typeof url>>)
+  .object(
+    Object.fromEntries(googleApis.map((api) => [api, url.optional()])) as Record<
+      GoogleApi,
+      z.ZodOptional<typeof url>
+    >,
+  )
   .partial()
   .default({});
 
@@ -101,9 +106,7 @@ export const pipelineSchema = z.object({
     }
   }, 'an IANA time zone such as America/New_York'),
   phases: z.array(phaseSchema).min(1),
-  orchestrators: z
-    .array(z.object({ name: resourceName, topic: resourceName }))
-    .default([]),
+  orchestrators: z.array(z.object({ name: resourceName, topic: resourceName })).default([]),
   selfHeal: z
     .object({
       function: resourceName,
@@ -173,9 +176,15 @@ const logLevels = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
 const envSchema = z.object({
-  SLACK_BOT_TOKEN: z.string().regex(/^xox[bp]-/, 'a bot token starting with xoxb-').optional(),
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xox[bp]-/, 'a bot token starting with xoxb-')
+    .optional(),
   SLACK_SIGNING_SECRET: z.string().min(8, 'the signing secret from the app settings').optional(),
-  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'an app-level token starting with xapp-').optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-/, 'an app-level token starting with xapp-')
+    .optional(),
   SLACK_API_URL: z.url().optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   PIPELINE_CONFIG: z.string().default('config/pipeline.example.yml'),
@@ -251,10 +260,14 @@ function crossCheck(config: PipelineConfig, file: string): void {
   });
   config.backfill.targets.forEach((target, i) => {
     if (!checkIds.has(target.check)) {
-      problems.push(`  - backfill.targets.${i}.check: one of the data check ids (${[...checkIds].join(', ')})`);
+      problems.push(
+        `  - backfill.targets.${i}.check: one of the data check ids (${[...checkIds].join(', ')})`,
+      );
     }
     if (target.run.type === 'phase' && !phaseIds.has(target.run.phase)) {
-      problems.push(`  - backfill.targets.${i}.run.phase: one of the phase ids (${[...phaseIds].join(', ')})`);
+      problems.push(
+        `  - backfill.targets.${i}.run.phase: one of the phase ids (${[...phaseIds].join(', ')})`,
+      );
     }
   });
   if (problems.length > 0) throw new ConfigError(`${file} is invalid:\n${problems.join('\n')}`);
@@ -265,7 +278,9 @@ export function loadPipeline(file: string, projectOverride?: string): PipelineCo
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read PIPELINE_CONFIG ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    throw new ConfigError(
+      `cannot read PIPELINE_CONFIG ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+    );
   }
   return parsePipeline(text, file, projectOverride);
 }

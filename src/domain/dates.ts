@@ -31,12 +31,7 @@ export const DATE_USAGE = '`YYYY-MM-DD`, `today` or `yesterday`';
  * Parse a date typed in Slack. Accepts `YYYY-MM-DD` (a real calendar day), `today`, `yesterday`,
  * in the pipeline's time zone; refuses anything more than `maxFutureDays` ahead.
  */
-export function parseDate(
-  text: string,
-  timeZone: string,
-  now: Date,
-  maxFutureDays = 7,
-): Outcome<IsoDate> {
+export function parseDate(text: string, timeZone: string, now: Date, maxFutureDays = 7): Outcome<IsoDate> {
   const input = text.trim().toLowerCase();
   const today = todayIn(timeZone, now);
   if (input === 'today') return accept(today);
@@ -52,7 +47,10 @@ export function parseDate(
   }
   const iso = input as IsoDate;
   if (daysBetween(today, iso) > maxFutureDays) {
-    return refuse('future_date', `\`${input}\` is more than ${maxFutureDays} days ahead of today (${today}).`);
+    return refuse(
+      'future_date',
+      `\`${input}\` is more than ${maxFutureDays} days ahead of today (${today}).`,
+    );
   }
   return accept(iso);
 }

@@ -47,7 +47,22 @@ export interface CloudRunPort {
   listRevisions(service: string): Promise<Probe<RevisionState[]>>;
 }
 
-export type FunctionStateName = 'ACTIVE' | 'FAILED' | 'DEPLOYING' | 'DELETING' | 'UNKNOWN' | 'STATE_UNSPECIFIED';
+/** One target of a traffic change: a named revision, or whatever revision is latest ready. */
+export type TrafficTarget = { revision: string; percent: number } | { latest: true; percent: number };
+
+/** Changes to Cloud Run services (rollback and its undo). */
+export interface CloudRunControl {
+  /** Replace the service's traffic split (percents sum to 100) and wait until it is rolled out. */
+  updateTraffic(service: string, split: TrafficTarget[]): Promise<Probe<ServiceState>>;
+}
+
+export type FunctionStateName =
+  | 'ACTIVE'
+  | 'FAILED'
+  | 'DEPLOYING'
+  | 'DELETING'
+  | 'UNKNOWN'
+  | 'STATE_UNSPECIFIED';
 
 export interface FunctionState {
   name: string;
@@ -77,6 +92,16 @@ export interface SchedulerPort {
   getJob(name: string): Promise<Probe<SchedulerJobState>>;
 }
 
+/** Changes to Cloud Scheduler jobs; each answers the job as it is afterwards. */
+export interface SchedulerControl {
+  /** Pausing a paused job succeeds. */
+  pause(job: string): Promise<Probe<SchedulerJobState>>;
+  /** Resuming an enabled job succeeds. */
+  resume(job: string): Promise<Probe<SchedulerJobState>>;
+  /** Start one run now; never retried, so a lost answer cannot run it twice. */
+  run(job: string): Promise<Probe<SchedulerJobState>>;
+}
+
 export interface DataChecksPort {
   /** Run one parameterized query returning a single number; `label` names the job. */
   scalar(sql: string, date: IsoDate, label: string): Promise<Probe<number>>;
@@ -95,6 +120,29 @@ export interface RunHistoryPort {
   runsForDate(date: IsoDate): Promise<Probe<RunRecord[]>>;
   /** Runs still in the running status that started before `startedBefore`. */
   stuckRuns(startedBefore: Date): Promise<Probe<RunRecord[]>>;
+}
+
+/** A run_history document as it was before a change, in a JSON-safe form that restores exactly. */
+export interface RunHistorySnapshot {
+  id: string;
+  exists: boolean;
+  /** Field values in a tagged encoding (Timestamps as `{__ts: {seconds, nanos}}`, …); absent when !exists. */
+  data?: Record<string, unknown>;
+  /** The document's update time (RFC 3339, nanoseconds kept): the precondition for deleting it. */
+  updateTime?: string;
+}
+
+/** Changes to run_history (heal and its undo). */
+export interface RunHistoryControl {
+  snapshot(ids: string[]): Promise<Probe<RunHistorySnapshot[]>>;
+  /**
+   * Delete the documents, all or none, each only if still at `updateTime`. Documents without
+   * `updateTime` (absent at snapshot time) are skipped. If any changed or vanished, nothing is
+   * deleted and the failure names them. Resolves with the number deleted.
+   */
+  deleteIfUnchanged(docs: { id: string; updateTime?: string }[]): Promise<Probe<number>>;
+  /** Write the snapshots' data back exactly (overwriting whatever is there now). Resolves with the number written. */
+  restore(snapshots: { id: string; data: Record<string, unknown> }[]): Promise<Probe<number>>;
 }
 
 export interface ErrorGroup {

@@ -30,11 +30,21 @@ export function classify(error: unknown): { kind: FailureKind; message: string; 
   const raw = String(e?.message ?? error).split('\n')[0] ?? '';
   // Never echo URLs with query strings or bearer material from error messages.
   const message = raw.replace(/Bearer\s+\S+/gi, 'Bearer …').slice(0, 300);
-  if (e?.name === 'AbortError') return { kind: 'timeout', message: 'no answer before the deadline', transient: false };
+  if (e?.name === 'AbortError')
+    return { kind: 'timeout', message: 'no answer before the deadline', transient: false };
   if (http === 404 || grpc === 5) return { kind: 'not_found', message, transient: false };
-  if (http === 401 || http === 403 || grpc === 7 || grpc === 16) return { kind: 'denied', message, transient: false };
+  if (http === 401 || http === 403 || grpc === 7 || grpc === 16)
+    return { kind: 'denied', message, transient: false };
   if (http === 400 || grpc === 3 || grpc === 9) return { kind: 'invalid', message, transient: false };
-  if (http === 429 || http === 500 || http === 502 || http === 503 || http === 504 || grpc === 14 || grpc === 8) {
+  if (
+    http === 429 ||
+    http === 500 ||
+    http === 502 ||
+    http === 503 ||
+    http === 504 ||
+    grpc === 14 ||
+    grpc === 8
+  ) {
     return { kind: 'unavailable', message, transient: true };
   }
   if (grpc === 4 || http === 408) return { kind: 'timeout', message, transient: true };
@@ -52,7 +62,10 @@ class DeadlineExceeded extends Error {}
  * clients that cannot be aborted are simply abandoned, and their late answer is dropped
  * because the promise we return has already settled.
  */
-export async function guarded<T>(policy: CallPolicy, fn: (signal: AbortSignal) => Promise<T>): Promise<Probe<T>> {
+export async function guarded<T>(
+  policy: CallPolicy,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<Probe<T>> {
   const controller = new AbortController();
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;

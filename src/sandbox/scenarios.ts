@@ -45,7 +45,11 @@ function revisionName(service: string, n: number, tag?: string): string {
 
 function healthyService(name: string, now: Date, n = 12): SimService {
   const revisions: SimRevision[] = [
-    { name: revisionName(name, n - 1), createTime: new Date(now.getTime() - 30 * 24 * HOUR), ready: succeeded },
+    {
+      name: revisionName(name, n - 1),
+      createTime: new Date(now.getTime() - 30 * 24 * HOUR),
+      ready: succeeded,
+    },
     { name: revisionName(name, n), createTime: new Date(now.getTime() - 3 * 24 * HOUR), ready: succeeded },
   ];
   const latest = revisions[1]!.name;
@@ -62,9 +66,27 @@ function healthyService(name: string, now: Date, n = 12): SimService {
 }
 
 /** Games on a date: `n` games with ids like `20260120_BOS_LAL`. */
-const teams = ['BOS', 'LAL', 'MIA', 'DEN', 'PHX', 'GSW', 'NYK', 'CHI', 'DAL', 'MIL', 'OKC', 'SAC', 'ATL', 'MEM'];
+const teams = [
+  'BOS',
+  'LAL',
+  'MIA',
+  'DEN',
+  'PHX',
+  'GSW',
+  'NYK',
+  'CHI',
+  'DAL',
+  'MIL',
+  'OKC',
+  'SAC',
+  'ATL',
+  'MEM',
+];
 
-function gamesOn(date: string, n: number): { game_id: string; game_date: string; home: string; away: string }[] {
+function gamesOn(
+  date: string,
+  n: number,
+): { game_id: string; game_date: string; home: string; away: string }[] {
   const compact = date.replaceAll('-', '');
   return Array.from({ length: n }, (_, i) => ({
     game_id: `${compact}_${teams[(2 * i) % teams.length]}_${teams[(2 * i + 1) % teams.length]}`,
@@ -147,7 +169,9 @@ export function completePhaseData(state: SandboxState, phase: string, date: stri
   for (const name of tablesByPhase[phase] ?? []) {
     const t = state.tables.get(name);
     if (!t) continue;
-    const have = new Set(t.rows.filter((r) => r.game_date === date).map((r) => `${r.game_id ?? ''}|${r.player_lookup}`));
+    const have = new Set(
+      t.rows.filter((r) => r.game_date === date).map((r) => `${r.game_id ?? ''}|${r.player_lookup}`),
+    );
     for (const game of schedule) {
       const gameId = String(game.game_id);
       for (const player of playersOf(gameId)) {
@@ -187,7 +211,9 @@ function fillDate(state: SandboxState, date: string, games: number): void {
   push(
     state.tables,
     'nba_analytics.upcoming_player_game_context',
-    schedule.flatMap((g) => playersOf(g.game_id).map((p) => ({ game_id: g.game_id, game_date: date, player_lookup: p }))),
+    schedule.flatMap((g) =>
+      playersOf(g.game_id).map((p) => ({ game_id: g.game_id, game_date: date, player_lookup: p })),
+    ),
   );
 }
 
@@ -195,12 +221,17 @@ function fillDate(state: SandboxState, date: string, games: number): void {
 function lastDailyRun(now: Date, hour: number, minute: number, timeZone: string): Date {
   for (let back = 0; back < 2; back++) {
     const day = new Date(now.getTime() - back * 24 * HOUR);
-    const ymd = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
-      day,
-    );
+    const ymd = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    }).format(day);
     // Find the UTC instant whose local time is ymd hour:minute (try offsets -14h..+14h).
     for (let off = -14; off <= 14; off++) {
-      const guess = new Date(`${ymd}T${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}:00Z`);
+      const guess = new Date(
+        `${ymd}T${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}:00Z`,
+      );
       const t = new Date(guess.getTime() - off * HOUR);
       const local = new Intl.DateTimeFormat('en-GB', {
         timeZone,
@@ -208,7 +239,8 @@ function lastDailyRun(now: Date, hour: number, minute: number, timeZone: string)
         minute: '2-digit',
         hourCycle: 'h23',
       }).format(t);
-      if (local === `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}` && t <= now) return t;
+      if (local === `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}` && t <= now)
+        return t;
     }
   }
   return new Date(now.getTime() - 24 * HOUR);
@@ -356,8 +388,7 @@ function crashLoop(
 export function buildJan20(config: PipelineConfig, now: Date): SandboxState {
   const state = buildHealthy(config, now);
   state.scenario = 'jan20';
-  const healthChecker =
-    "TypeError: HealthChecker.__init__() got an unexpected keyword argument 'project_id'";
+  const healthChecker = "TypeError: HealthChecker.__init__() got an unexpected keyword argument 'project_id'";
   crashLoop(state, 'nba-phase3-analytics-processors', now, {
     good: 91,
     bad: 92,
@@ -432,7 +463,9 @@ export function buildJan20(config: PipelineConfig, now: Date): SandboxState {
   predictions.rows = predictions.rows.filter((r) => r.game_date !== SEED_DATE || kept++ < 26);
 
   const rh = config.runHistory.fields;
-  state.runHistory = state.runHistory.filter((d) => !['phase3', 'phase4', 'phase5'].some((p) => d.id.startsWith(p)));
+  state.runHistory = state.runHistory.filter(
+    (d) => !['phase3', 'phase4', 'phase5'].some((p) => d.id.startsWith(p)),
+  );
   const stuck: [string, number][] = [
     ['phase3', 3 * HOUR],
     ['phase4', 2.5 * HOUR],

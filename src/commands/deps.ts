@@ -1,0 +1,24 @@
+/** What the listeners receive from the composition root. */
+import type { PipelineConfig } from '../config.js';
+import type { Clock } from '../domain/ports.js';
+import type { SingleFlightCache } from '../domain/single-flight.js';
+import type { StatusPorts, StatusReport } from '../domain/status.js';
+import type { Logger } from '../log.js';
+
+export interface Deps {
+  config: PipelineConfig;
+  ports: StatusPorts;
+  clock: Clock;
+  log: Logger;
+  statusCache: SingleFlightCache<StatusReport>;
+}
+
+/** The ephemeral answer to bad input: what was wrong, then the usage. Nothing else happens. */
+export function refusalText(message: string, usage: string): string {
+  return `${message}\n\n*Usage*\n${usage}`;
+}
+
+/** May the bot act in this channel? An empty allow-list means any channel. */
+export function channelAllowed(config: PipelineConfig, channel: string): boolean {
+  return config.access.channels.length === 0 || config.access.channels.includes(channel);
+}

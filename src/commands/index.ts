@@ -1,0 +1,11 @@
+/** Registers every slash command listener. */
+import type { App } from '@slack/bolt';
+import { commands } from '../ids.js';
+import { makeDeployVerifyCommand } from './deploy-verify.js';
+import type { Deps } from './deps.js';
+import { makePipelineCommand } from './pipeline.js';
+
+export function register(app: App, deps: Deps): void {
+  app.command(commands.pipeline, makePipelineCommand(deps));
+  app.command(commands.deployVerify, makeDeployVerifyCommand(deps));
+}

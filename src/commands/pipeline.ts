@@ -1,0 +1,73 @@
+/** `/pipeline`: status of the whole pipeline for a date, help, and later audit and self-heal. */
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import { parsePipelineCommand, usage } from '../domain/command-args.js';
+import type { IsoDate } from '../domain/ports.js';
+import { buildStatusReport, type StatusReport } from '../domain/status.js';
+import { statusFallback, statusMessage } from '../views/status.js';
+import { channelAllowed, type Deps, refusalText } from './deps.js';
+
+/** The report for `date`, shared by concurrent callers and cached briefly. */
+export function getStatus(deps: Deps, date: IsoDate, fresh: boolean): Promise<StatusReport> {
+  return deps.statusCache.get(
+    date,
+    () => buildStatusReport(deps.ports, deps.config, date, deps.clock.now()),
+    { fresh },
+  );
+}
+
+export const makePipelineCommand =
+  (deps: Deps) =>
+  async ({
+    ack,
+    command,
+    respond,
+    client,
+  }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    const parsed = parsePipelineCommand(command.text, deps.config.timeZone, deps.clock.now());
+    if (!parsed.ok) {
+      await ack({ response_type: 'ephemeral', text: refusalText(parsed.reason.message, usage.pipeline) });
+      return;
+    }
+    const cmd = parsed.value;
+    if (cmd.kind === 'help') {
+      await ack({ response_type: 'ephemeral', text: usage.pipeline });
+      return;
+    }
+    if (cmd.kind !== 'status') {
+      await ack({ response_type: 'ephemeral', text: `\`/pipeline ${cmd.kind}\` is not available yet.` });
+      return;
+    }
+    if (cmd.post && !channelAllowed(deps.config, command.channel_id)) {
+      await ack({
+        response_type: 'ephemeral',
+        text: 'Status posts are not allowed in this channel. Run it without `--post` to see it yourself.',
+      });
+      return;
+    }
+    // Slack wants the ack within 3 s; the report may take up to the report deadline.
+    await ack();
+    const started = Date.now();
+    const report = await getStatus(deps, cmd.date, cmd.fresh);
+    const ageSeconds = Math.max(0, Math.round((Date.now() - report.generatedAt.getTime()) / 1000));
+    deps.log.info('status report', {
+      command: 'pipeline status',
+      date: cmd.date,
+      verdict: report.verdict,
+      problems: report.problems.length,
+      ms: Date.now() - started,
+      user: command.user_id,
+    });
+    if (cmd.post) {
+      await client.chat.postMessage({
+        channel: command.channel_id,
+        text: statusFallback(report),
+        blocks: statusMessage(report, { withActions: true, postedBy: command.user_id }),
+      });
+      return;
+    }
+    await respond({
+      response_type: 'ephemeral',
+      text: statusFallback(report),
+      blocks: statusMessage(report, { withActions: true, ...(ageSeconds > 2 ? { ageSeconds } : {}) }),
+    });
+  };

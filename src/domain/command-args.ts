@@ -1,0 +1,131 @@
+/**
+ * Parsing of slash-command text into typed values. Nothing typed in Slack travels further
+ * than this file as text: callers get dates, known names and booleans, or a refusal with usage.
+ */
+import { DATE_USAGE, parseDate } from './dates.js';
+import type { IsoDate } from './ports.js';
+import { accept, type Outcome, refuse } from './result.js';
+
+export const usage = {
+  pipeline: [
+    '`/pipeline status [date] [--post] [--fresh]`: services, functions, self-heal, data, stuck runs, errors',
+    '`/pipeline audit [date]`: recent guarded actions',
+    '`/pipeline self-heal [pause|resume|run]`: the self-heal scheduler job',
+    '`/pipeline help`: this help',
+    `Dates: ${DATE_USAGE}, in the pipeline's time zone.`,
+  ].join('\n'),
+  heal: '`/heal <date> [--dry-run]`: plan what is missing and stuck for a date, confirm, get approval, run',
+  backfill:
+    '`/backfill <target> <dates> [--force] [--dry-run]`: dates as `2026-01-20`, `2026-01-18,2026-01-20` or `2026-01-18..2026-01-20`',
+  deployVerify:
+    '`/deploy-verify [service|function|all]`: is the latest revision ready, serving, and free of crashes',
+} as const;
+
+/** Split on whitespace; reject control characters and overly long input up front. */
+export function tokenize(text: string): Outcome<string[]> {
+  if (text.length > 500) return refuse('too_long', 'That is longer than any valid command.');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text))
+    return refuse('bad_chars', 'The command contains control characters.');
+  return accept(text.trim().split(/\s+/).filter(Boolean));
+}
+
+/** Separate `--flags` from positional words; unknown flags are refused by name. */
+export function splitFlags<F extends string>(
+  words: string[],
+  allowed: readonly F[],
+): Outcome<{ args: string[]; flags: Set<F> }> {
+  const flags = new Set<F>();
+  const args: string[] = [];
+  for (const w of words) {
+    if (w.startsWith('--') || w.startsWith('—')) {
+      const name = w.replace(/^(--|—)/, '').toLowerCase();
+      if (!(allowed as readonly string[]).includes(name)) {
+        const known = allowed.length ? ` Known flags: ${allowed.map((f) => `\`--${f}\``).join(', ')}.` : '';
+        return refuse('bad_flag', `Unknown flag \`${w.slice(0, 30)}\`.${known}`);
+      }
+      flags.add(name as F);
+    } else {
+      args.push(w);
+    }
+  }
+  return accept({ args, flags });
+}
+
+export type PipelineCommand =
+  | { kind: 'help' }
+  | { kind: 'status'; date: IsoDate; post: boolean; fresh: boolean }
+  | { kind: 'audit'; date?: IsoDate }
+  | { kind: 'self-heal'; action: 'show' | 'pause' | 'resume' | 'run'; dryRun: boolean };
+
+export function parsePipelineCommand(text: string, timeZone: string, now: Date): Outcome<PipelineCommand> {
+  const t = tokenize(text);
+  if (!t.ok) return t;
+  const [sub, ...rest] = t.value;
+  switch (sub?.toLowerCase()) {
+    case undefined:
+    case 'help':
+      return accept({ kind: 'help' });
+    case 'status': {
+      const f = splitFlags(rest, ['post', 'fresh'] as const);
+      if (!f.ok) return f;
+      if (f.value.args.length > 1)
+        return refuse(
+          'extra_args',
+          `Too many arguments: \`${f.value.args.slice(1).join(' ').slice(0, 60)}\`.`,
+        );
+      const d = parseDate(f.value.args[0] ?? 'today', timeZone, now);
+      if (!d.ok) return d;
+      return accept({
+        kind: 'status',
+        date: d.value,
+        post: f.value.flags.has('post'),
+        fresh: f.value.flags.has('fresh'),
+      });
+    }
+    case 'audit': {
+      const f = splitFlags(rest, [] as const);
+      if (!f.ok) return f;
+      if (f.value.args.length === 0) return accept({ kind: 'audit' });
+      if (f.value.args.length > 1) return refuse('extra_args', 'Give one date at most.');
+      const d = parseDate(f.value.args[0]!, timeZone, now);
+      if (!d.ok) return d;
+      return accept({ kind: 'audit', date: d.value });
+    }
+    case 'self-heal': {
+      const f = splitFlags(rest, ['dry-run'] as const);
+      if (!f.ok) return f;
+      const action = (f.value.args[0] ?? 'show').toLowerCase();
+      if (!['show', 'pause', 'resume', 'run'].includes(action) || f.value.args.length > 1) {
+        return refuse(
+          'bad_args',
+          `Unknown self-heal action \`${action.slice(0, 30)}\`: use pause, resume or run.`,
+        );
+      }
+      return accept({ kind: 'self-heal', action: action as 'show', dryRun: f.value.flags.has('dry-run') });
+    }
+    default:
+      return refuse('unknown_subcommand', `Unknown subcommand \`${(sub ?? '').slice(0, 30)}\`.`);
+  }
+}
+
+export type DeployVerifyCommand = { target: 'all' } | { target: 'one'; name: string };
+
+/** `name` must be one of `known` (configured services and functions). */
+export function parseDeployVerify(text: string, known: readonly string[]): Outcome<DeployVerifyCommand> {
+  const t = tokenize(text);
+  if (!t.ok) return t;
+  const f = splitFlags(t.value, [] as const);
+  if (!f.ok) return f;
+  const [name, ...extra] = f.value.args;
+  if (extra.length > 0) return refuse('extra_args', 'Give one service or function, or `all`.');
+  if (name === undefined || name.toLowerCase() === 'all') return accept({ target: 'all' });
+  const hit = known.find((k) => k === name.toLowerCase());
+  if (!hit) {
+    return refuse(
+      'unknown_target',
+      `\`${name.slice(0, 60)}\` is not a configured service or function. Known: ${known.map((k) => `\`${k}\``).join(', ')}.`,
+    );
+  }
+  return accept({ target: 'one', name: hit });
+}

@@ -1,0 +1,71 @@
+/** Cloud Functions API v2 adapter: the state of the orchestrator and self-heal functions. */
+import { protos, v2 } from '@google-cloud/functions';
+import type { FunctionState, FunctionStateName, FunctionsPort } from '../domain/ports.js';
+import { ok } from '../domain/result.js';
+import { guarded } from './call.js';
+import { gaxEndpoint, passThroughAuth } from './client-options.js';
+import { attemptOptions, enumName, shortName, timestampToIso } from './proto-values.js';
+
+type IFunction = protos.google.cloud.functions.v2.IFunction;
+
+const fns = protos.google.cloud.functions.v2;
+const stateNames: readonly FunctionStateName[] = [
+  'ACTIVE',
+  'FAILED',
+  'DEPLOYING',
+  'DELETING',
+  'UNKNOWN',
+  'STATE_UNSPECIFIED',
+];
+
+export interface FunctionsDeps {
+  client: v2.FunctionServiceClient;
+  project: string;
+  region: string;
+  deadlineMs: number;
+}
+
+/** The real client, pointed at `endpoint` (the sandbox) when given, else at Google over REST. */
+export function functionsClient(endpoint: string | undefined, offline: boolean): v2.FunctionServiceClient {
+  return new v2.FunctionServiceClient(
+    endpoint
+      ? { ...gaxEndpoint(endpoint, offline) }
+      : { fallback: true, ...(offline ? { authClient: passThroughAuth() } : {}) },
+  );
+}
+
+export function readFunction(fn: IFunction): FunctionState {
+  const state = enumName(fn.state, fns.Function.State) as FunctionStateName | undefined;
+  const revision = fn.serviceConfig?.revision;
+  // `projects/P/topics/T` → `T`
+  const topic = shortName(fn.eventTrigger?.pubsubTopic);
+  const updateTime = timestampToIso(fn.updateTime);
+  return {
+    name: shortName(fn.name) ?? '',
+    state: state && stateNames.includes(state) ? state : 'UNKNOWN',
+    ...(revision ? { revision } : {}),
+    ...(topic ? { triggerTopic: topic } : {}),
+    ...(updateTime ? { updateTime } : {}),
+    stateMessages: (fn.stateMessages ?? []).map((m) => ({
+      severity: enumName(m.severity, fns.StateMessage.Severity) ?? 'SEVERITY_UNSPECIFIED',
+      type: m.type ?? '',
+      message: m.message ?? '',
+    })),
+  };
+}
+
+export function createFunctionsAdapter(deps: FunctionsDeps): FunctionsPort {
+  const { client, deadlineMs } = deps;
+  return {
+    async getFunction(name) {
+      const full = name.startsWith('projects/')
+        ? name
+        : `projects/${deps.project}/locations/${deps.region}/functions/${name}`;
+      const r = await guarded({ deadlineMs }, async (signal) => {
+        const [fn] = await client.getFunction({ name: full }, attemptOptions(signal, deadlineMs));
+        return fn;
+      });
+      return r.ok ? ok(readFunction(r.value)) : r;
+    },
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The local stand-ins for Google: the emulators (when gcloud is there) and the sandbox,
+ * with the pipeline config's endpoints pointed at the sandbox. Used by `SANDBOX=1`, the
+ * offline demo, the separate `npm run sandbox`, and the tests.
+ */
+import type { PipelineConfig } from '../config.js';
+import type { StatusPorts } from '../domain/status.js';
+import { firestoreClient } from '../gcp/run-history.js';
+import type { Logger } from '../log.js';
+import { seedRunHistory } from '../sandbox/firestore-seed.js';
+import { type Sandbox, startSandbox } from '../sandbox/index.js';
+import type { ScenarioName } from '../sandbox/scenarios.js';
+import { createMemoryRunHistory } from '../store/memory-run-history.js';
+import { gcloudAvailable, type RunningEmulators, startEmulators } from './emulators.js';
+
+export interface LocalStack {
+  sandbox: Sandbox;
+  emulators?: RunningEmulators;
+  /** The config with every Google endpoint at the sandbox. */
+  config: PipelineConfig;
+  /** Ports to use instead of the real clients' (run_history in memory when there is no emulator). */
+  overrides: Partial<StatusPorts>;
+  stop(): Promise<void>;
+}
+
+export function pointAt(config: PipelineConfig, url: string): PipelineConfig {
+  return {
+    ...config,
+    endpoints: {
+      cloudRun: url,
+      functions: url,
+      scheduler: url,
+      logging: url,
+      monitoring: url,
+      bigquery: url,
+    },
+  };
+}
+
+export async function startLocalStack(opts: {
+  config: PipelineConfig;
+  scenario: ScenarioName;
+  log: Logger;
+  /** Start emulators; default: when gcloud is installed and no emulator host is set already. */
+  emulators?: boolean;
+}): Promise<LocalStack> {
+  const { config, log } = opts;
+  let emulators: RunningEmulators | undefined;
+  const haveHost = Boolean(process.env.FIRESTORE_EMULATOR_HOST);
+  if (!haveHost && (opts.emulators ?? gcloudAvailable())) {
+    emulators = await startEmulators();
+    if (emulators.firestoreHost) process.env.FIRESTORE_EMULATOR_HOST = emulators.firestoreHost;
+    if (emulators.pubsubHost) process.env.PUBSUB_EMULATOR_HOST = emulators.pubsubHost;
+    log.info('emulators started', { firestore: emulators.firestoreHost, pubsub: emulators.pubsubHost });
+  }
+  const useFirestore = Boolean(process.env.FIRESTORE_EMULATOR_HOST);
+  if (!useFirestore) {
+    log.warn('no Firestore emulator (gcloud not found): run_history and the bot state are kept in memory');
+  }
+  const db = useFirestore ? firestoreClient(config.project, true) : undefined;
+  const sandbox = await startSandbox({
+    config,
+    scenario: opts.scenario,
+    onScenario: async (state) => {
+      if (db) await seedRunHistory(db, config.runHistory.collection, state.runHistory);
+    },
+  });
+  const overrides: Partial<StatusPorts> = db
+    ? {}
+    : { runHistory: createMemoryRunHistory(() => sandbox.state.runHistory, config.runHistory) };
+  return {
+    sandbox,
+    ...(emulators ? { emulators } : {}),
+    config: pointAt(config, sandbox.url),
+    overrides,
+    async stop() {
+      await sandbox.close();
+      await db?.terminate();
+      await emulators?.stop();
+    },
+  };
+}
