@@ -145,6 +145,30 @@ export interface RunHistoryControl {
   restore(snapshots: { id: string; data: Record<string, unknown> }[]): Promise<Probe<number>>;
 }
 
+/** Start a phase over HTTP: `method` `${service URL}${path}` with `body` as JSON and an ID token. */
+export interface HttpTrigger {
+  type: 'http';
+  method: 'POST' | 'PUT';
+  path: string;
+  body: Record<string, unknown>;
+}
+
+/** Start a phase by publishing `message` as JSON to `topic`. */
+export interface PubSubTrigger {
+  type: 'pubsub';
+  topic: string;
+  message: Record<string, unknown>;
+}
+
+/** Starting pipeline phases (heal). Never retried: a trigger is not idempotent. */
+export interface TriggerPort {
+  trigger(step: {
+    service: string;
+    date: string;
+    trigger: HttpTrigger | PubSubTrigger;
+  }): Promise<Probe<{ detail: string }>>;
+}
+
 export interface ErrorGroup {
   /** Cloud Run service or function name the entries came from. */
   source: string;

@@ -4,6 +4,7 @@ import { cloudRunRoutes } from './cloud-run.js';
 import { functionsRoutes } from './functions.js';
 import { loggingRoutes } from './logging.js';
 import { monitoringRoutes } from './monitoring.js';
+import { processorRoutes, processorRoutesWith } from './processors.js';
 import { schedulerRoutes } from './scheduler.js';
 import { type RouteModule, type Sandbox, type SandboxOptions, startSandboxWith } from './server.js';
 
@@ -13,13 +14,23 @@ export const modules: RouteModule[] = [
   functionsRoutes,
   loggingRoutes,
   monitoringRoutes,
+  processorRoutes,
   schedulerRoutes,
 ];
 
 export function startSandbox(
-  options: Omit<SandboxOptions, 'modules'> & { modules?: RouteModule[] },
+  options: Omit<SandboxOptions, 'modules'> & {
+    modules?: RouteModule[];
+    /** Delay between a processor accepting a trigger and its data appearing (default 150 ms). */
+    processorDelayMs?: number;
+  },
 ): Promise<Sandbox> {
-  return startSandboxWith({ ...options, modules: options.modules ?? modules });
+  const { processorDelayMs, ...rest } = options;
+  const chosen =
+    processorDelayMs === undefined
+      ? modules
+      : modules.map((m) => (m === processorRoutes ? processorRoutesWith({ delayMs: processorDelayMs }) : m));
+  return startSandboxWith({ ...rest, modules: options.modules ?? chosen });
 }
 
 export type { Sandbox } from './server.js';

@@ -1,0 +1,107 @@
+/**
+ * The whole bot, as in production but local: the real Bolt app over signed HTTP (or Socket
+ * Mode), the fake Slack, the sandbox for Google's REST APIs and the Firestore emulator from
+ * the global setup. Each call gets its own Google project id, so tests never share data.
+ */
+import { type Bot, buildGooglePorts, createBot } from '../../src/app.js';
+import { type Env, loadEnv, loadPipeline, type PipelineConfig } from '../../src/config.js';
+import type { Clock } from '../../src/domain/ports.js';
+import type { StatusPorts } from '../../src/domain/status.js';
+import { firestoreClient } from '../../src/gcp/run-history.js';
+import { createDriver, type Driver } from '../../src/local/driver.js';
+import { type FakeSlack, startFakeSlack } from '../../src/local/fake-slack.js';
+import { pointAt } from '../../src/local/stack.js';
+import { createLogger, type Logger } from '../../src/log.js';
+import { seedRunHistory } from '../../src/sandbox/firestore-seed.js';
+import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import type { ScenarioName } from '../../src/sandbox/scenarios.js';
+import { testProjectId } from './firestore.js';
+
+export const SIGNING_SECRET = 'e2e-signing-secret-0123456789';
+
+export interface E2E {
+  config: PipelineConfig;
+  sandbox: Sandbox;
+  fake: FakeSlack;
+  bot: Bot;
+  driver: Driver;
+  ports: StatusPorts;
+  port?: number;
+  /** Structured log lines the bot wrote. */
+  logs: Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+export interface E2EOptions {
+  scenario?: ScenarioName;
+  /** Change the parsed config (limits, access, …) before anything starts. */
+  patch?: (config: PipelineConfig) => PipelineConfig;
+  socketMode?: boolean;
+  clock?: Clock;
+  ports?: Partial<StatusPorts>;
+}
+
+export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
+  let config = loadPipeline('config/pipeline.example.yml', testProjectId());
+  if (opts.patch) config = opts.patch(config);
+  const db = firestoreClient(config.project, true);
+  const sandbox = await startSandbox({
+    config,
+    scenario: opts.scenario ?? 'jan20',
+    onScenario: (state) => seedRunHistory(db, config.runHistory.collection, state.runHistory),
+  });
+  config = pointAt(config, sandbox.url);
+  const fake = await startFakeSlack();
+  const logs: Record<string, unknown>[] = [];
+  const log: Logger = createLogger('debug', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+  const base = loadEnv({});
+  const env: Env = {
+    ...base,
+    SLACK_BOT_TOKEN: 'xoxb-e2e',
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: fake.apiUrl,
+    demo: false,
+    ...(opts.socketMode ? { SLACK_APP_TOKEN: 'xapp-e2e', socketMode: true } : { socketMode: false }),
+  };
+  const ports = buildGooglePorts(config, true, opts.ports ?? {});
+  const bot = createBot({
+    env,
+    config,
+    log,
+    ports,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    botIdentity: { botId: fake.identity.botId, botUserId: fake.identity.botUserId },
+    drainMs: 5000,
+  });
+  const port = await bot.start(0);
+  const driver = opts.socketMode
+    ? createDriver({ via: 'socket', fakeSlack: fake })
+    : createDriver({
+        appUrl: `http://127.0.0.1:${port}/slack/events`,
+        signingSecret: SIGNING_SECRET,
+        fakeSlack: fake,
+      });
+  return {
+    config,
+    sandbox,
+    fake,
+    bot,
+    driver,
+    ports,
+    ...(port !== undefined ? { port } : {}),
+    logs,
+    async stop() {
+      await bot.stop();
+      await fake.close();
+      await sandbox.close();
+      await db.terminate();
+    },
+  };
+}
+
+/** All text of a recorded message's blocks, for assertions. */
+export function blockText(blocks: unknown): string {
+  return JSON.stringify(blocks ?? [])
+    .replaceAll('\\n', '\n')
+    .replaceAll('\\"', '"');
+}
