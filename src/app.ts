@@ -2,12 +2,15 @@
  * The composition root: configuration → Google clients → adapters → listeners → Bolt.
  * Real clients are constructed here and nowhere else.
  */
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
+import type { Firestore } from '@google-cloud/firestore';
 import { App, type Logger as BoltLogger, LogLevel as BoltLogLevel } from '@slack/bolt';
-import type { Deps } from './commands/deps.js';
+import type { Deps, GuardedDeps } from './commands/deps.js';
 import * as commands from './commands/index.js';
 import type { Env, PipelineConfig } from './config.js';
-import type { Clock } from './domain/ports.js';
+import type { Clock, RunHistoryControl, RunHistoryPort, TriggerPort } from './domain/ports.js';
+import type { AuditLog, RequestStore } from './domain/requests.js';
 import { SingleFlightCache } from './domain/single-flight.js';
 import type { StatusPorts, StatusReport } from './domain/status.js';
 import { bigQueryClient, createDataChecksAdapter } from './gcp/bigquery.js';
@@ -17,45 +20,59 @@ import { createLogsAdapter, loggingClient } from './gcp/logging.js';
 import { createMonitoringAdapter, monitoringClient } from './gcp/monitoring.js';
 import { createRunHistoryAdapter, firestoreClient } from './gcp/run-history.js';
 import { createSchedulerAdapter, schedulerClient } from './gcp/scheduler.js';
+import { createTriggerAdapter, idTokenSource, pubsubClient } from './gcp/triggers.js';
+import { createDirectory } from './interactions/directory.js';
+import * as interactions from './interactions/index.js';
+import { createPublisher } from './interactions/progress.js';
 import type { Logger } from './log.js';
+import { createFirestoreAuditLog, createFirestoreRequestStore } from './store/firestore-requests.js';
+import { createMemoryAuditLog, createMemoryRequestStore } from './store/memory-requests.js';
+import { createFirestorePlanDrafts, createMemoryPlanDrafts, type PlanDrafts } from './store/plan-drafts.js';
+import { createEngine, type Engine, type StepExecutor } from './workflows/engine.js';
+import { healExecutors } from './workflows/heal-executors.js';
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/** What the bot acts on besides reading: run_history changes and phase triggers. */
+export interface GoogleControls {
+  runHistory: RunHistoryControl;
+  triggers: TriggerPort;
+}
+
+export interface GoogleSide {
+  ports: StatusPorts;
+  controls: GoogleControls;
+  /** The Firestore client, when one was built (run_history, and the bot's own state). */
+  db?: Firestore;
+}
+
+export interface GoogleOverrides extends Partial<StatusPorts> {
+  runHistory?: RunHistoryPort & RunHistoryControl;
+  triggers?: TriggerPort;
+}
 
 /**
  * Build the Google side: one client per API, pointed at `config.endpoints` where given
  * (a sandbox, Private Service Connect), with a pass-through auth client when `offline`.
  */
-export function buildGooglePorts(
-  config: PipelineConfig,
-  offline: boolean,
-  overrides: Partial<StatusPorts> = {},
-): StatusPorts {
+export function buildGoogle(config: PipelineConfig, offline: boolean, overrides: GoogleOverrides = {}): GoogleSide {
   const e = config.endpoints;
   const deadlineMs = config.limits.callDeadlineMs;
   const { project, region } = config;
   const run = cloudRunClients(e.cloudRun, offline);
-  const runHistory =
-    overrides.runHistory ??
-    createRunHistoryAdapter({ db: firestoreClient(project, offline), config: config.runHistory, deadlineMs });
-  return {
-    cloudRun: createCloudRunAdapter({ ...run, project, region, deadlineMs }),
-    functions: createFunctionsAdapter({
-      client: functionsClient(e.functions, offline),
-      project,
-      region,
-      deadlineMs,
-    }),
-    scheduler: createSchedulerAdapter({
-      client: schedulerClient(e.scheduler, offline),
-      project,
-      region,
-      deadlineMs,
-    }),
-    dataChecks: createDataChecksAdapter({
-      bigquery: bigQueryClient(e.bigquery, project, offline),
-      maximumBytesBilled: config.limits.maximumBytesBilled,
-      deadlineMs,
-    }),
+  const db = overrides.runHistory ? undefined : firestoreClient(project, offline);
+  const runHistory = overrides.runHistory ?? createRunHistoryAdapter({ db: db!, config: config.runHistory, deadlineMs });
+  const cloudRun = createCloudRunAdapter({ ...run, project, region, deadlineMs });
+  const dataChecks = createDataChecksAdapter({
+    bigquery: bigQueryClient(e.bigquery, project, offline),
+    maximumBytesBilled: config.limits.maximumBytesBilled,
+    deadlineMs,
+  });
+  const ports: StatusPorts = {
+    cloudRun,
+    functions: createFunctionsAdapter({ client: functionsClient(e.functions, offline), project, region, deadlineMs }),
+    scheduler: createSchedulerAdapter({ client: schedulerClient(e.scheduler, offline), project, region, deadlineMs }),
+    dataChecks,
     runHistory,
     logs: createLogsAdapter({
       logging: loggingClient(e.logging, project, offline),
@@ -63,12 +80,44 @@ export function buildGooglePorts(
       signatures: config.crashSignatures,
       deadlineMs,
     }),
-    monitoring: createMonitoringAdapter({
-      client: monitoringClient(e.monitoring, offline),
+    monitoring: createMonitoringAdapter({ client: monitoringClient(e.monitoring, offline), project, deadlineMs }),
+    ...overrides,
+  };
+  const triggers =
+    overrides.triggers ??
+    createTriggerAdapter({
+      cloudRun,
+      idTokens: idTokenSource(offline),
+      pubsub: pubsubClient(project, offline),
       project,
       deadlineMs,
+    });
+  return { ports, controls: { runHistory, triggers }, ...(db ? { db } : {}) };
+}
+
+/** Only the read ports (status, deploy verification). */
+export function buildGooglePorts(config: PipelineConfig, offline: boolean, overrides: GoogleOverrides = {}): StatusPorts {
+  return buildGoogle(config, offline, overrides).ports;
+}
+
+/** The bot's own state: Firestore when there is one, memory otherwise (the offline demo). */
+export function buildState(db: Firestore | undefined, clock: Clock): { store: RequestStore; audit: AuditLog; drafts: PlanDrafts } {
+  if (db) {
+    return { store: createFirestoreRequestStore(db), audit: createFirestoreAuditLog(db), drafts: createFirestorePlanDrafts(db, clock) };
+  }
+  return { store: createMemoryRequestStore(), audit: createMemoryAuditLog(), drafts: createMemoryPlanDrafts(clock) };
+}
+
+/** Step executors of every guarded action, by PlanStep.action. */
+export function buildExecutors(config: PipelineConfig, side: GoogleSide, opts: { pollMs?: number } = {}): Record<string, StepExecutor> {
+  return {
+    ...healExecutors({
+      runHistory: side.controls.runHistory,
+      triggers: side.controls.triggers,
+      dataChecks: side.ports.dataChecks,
+      config,
+      ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
     }),
-    ...overrides,
   };
 }
 
@@ -85,6 +134,18 @@ export interface BotOptions {
   botIdentity?: { botId: string; botUserId: string };
   /** Bound on waiting for in-flight work at shutdown. */
   drainMs?: number;
+  /** Guarded actions; without it, state is in memory and no step can run (read-only bot). */
+  guarded?: {
+    store: RequestStore;
+    audit: AuditLog;
+    drafts: PlanDrafts;
+    executors: Record<string, StepExecutor>;
+    instanceId?: string;
+    heartbeatMs?: number;
+    staleAfterMs?: number;
+    /** How often stale requests are swept (expired, interrupted); 0 disables. */
+    sweepMs?: number;
+  };
 }
 
 export interface Bot {
@@ -95,6 +156,9 @@ export interface Bot {
   /** Stop accepting, let in-flight work finish (bounded), disconnect. */
   stop(): Promise<void>;
   inFlight(): number;
+  /** Expire pending requests past their expiry and show interrupted ones (also run on a timer). */
+  sweep(): Promise<void>;
+  engine: Engine;
 }
 
 function boltLogger(log: Logger): BoltLogger {
@@ -166,6 +230,34 @@ export function createBot(opts: BotOptions): Bot {
     log.error('listener failed', { error });
   });
 
+  const g = opts.guarded ?? { ...buildState(undefined, clock), executors: {} };
+  const staleAfterMs = g.staleAfterMs ?? 30_000;
+  let engineRef: Engine | undefined;
+  const publisher = createPublisher({ client: app.client, config, clock, log, staleAfterMs, engine: () => engineRef! });
+  const engine = createEngine({
+    store: g.store,
+    audit: g.audit,
+    executors: g.executors,
+    clock,
+    instanceId: g.instanceId ?? `${process.env.K_REVISION ?? 'local'}-${randomUUID().slice(0, 8)}`,
+    ...(g.heartbeatMs ? { heartbeatMs: g.heartbeatMs } : {}),
+    staleAfterMs,
+    onProgress: publisher,
+    log: (line) => log.info('guarded', line as Record<string, unknown>),
+  });
+  engineRef = engine;
+  const guarded: GuardedDeps = {
+    engine,
+    store: g.store,
+    audit: g.audit,
+    drafts: g.drafts,
+    directory: createDirectory(app.client, log),
+    staleAfterMs,
+    async publish(id) {
+      const status = await engine.status(id);
+      if (status) await publisher(status.request);
+    },
+  };
   const deps: Deps = {
     config,
     ports: opts.ports,
@@ -174,15 +266,30 @@ export function createBot(opts: BotOptions): Bot {
     statusCache: new SingleFlightCache<StatusReport>(config.limits.cacheSeconds * 1000, () =>
       clock.now().getTime(),
     ),
+    guarded,
   };
   commands.register(app, deps);
+  interactions.register(app, deps);
+
+  const sweep = async () => {
+    const { expired, interrupted } = await engine.expireStale();
+    for (const r of [...expired, ...interrupted]) await publisher(r);
+  };
+  let sweeper: NodeJS.Timeout | undefined;
+  const sweepMs = g.sweepMs ?? Math.max(5000, staleAfterMs / 2);
 
   let server: Server | undefined;
   return {
     app,
     deps,
     inFlight: () => active,
+    engine,
+    sweep,
     async start(port = env.PORT) {
+      if (sweepMs > 0) {
+        sweeper = setInterval(() => void sweep().catch((error: unknown) => log.warn('sweep failed', { error })), sweepMs);
+        sweeper.unref();
+      }
       if (env.socketMode) {
         await app.start();
         return undefined;
@@ -192,6 +299,7 @@ export function createBot(opts: BotOptions): Bot {
       return typeof address === 'object' && address ? address.port : port;
     },
     async stop() {
+      clearInterval(sweeper);
       const drainMs = opts.drainMs ?? 25_000;
       // Stop accepting first: Bolt's stop closes the HTTP server (or the socket), in-flight
       // listeners keep running and are awaited below, up to the bound.
@@ -203,6 +311,8 @@ export function createBot(opts: BotOptions): Bot {
         ]);
       }
       await stopping;
+      // Steps in flight stop writing; another instance resumes them (their heartbeat goes stale).
+      engine.shutdown();
     },
   };
 }

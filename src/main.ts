@@ -3,17 +3,32 @@
  * Without any: the offline demo (sandbox, emulators when present, fake Slack, a terminal).
  */
 import { randomBytes } from 'node:crypto';
-import { type Bot, buildGooglePorts, createBot } from './app.js';
+import { fstatSync } from 'node:fs';
+import {
+  type Bot,
+  buildExecutors,
+  buildGoogle,
+  buildState,
+  createBot,
+  type GoogleOverrides,
+  systemClock,
+} from './app.js';
 import { ConfigError, type Env, loadEnv, loadPipeline, type PipelineConfig } from './config.js';
-import type { StatusPorts } from './domain/status.js';
+import { mountConsole } from './local/console/server.js';
 import { createDriver } from './local/driver.js';
-import { startFakeSlack } from './local/fake-slack.js';
+import { FakeSlack } from './local/fake-slack.js';
 import { type LocalStack, startLocalStack } from './local/stack.js';
 import { runTerminal } from './local/terminal.js';
 import { createLogger, type Logger } from './log.js';
 
 const DEMO_USER = 'U0ALICE';
 const DEMO_CHANNEL = 'C0OPS';
+/** The console's user switcher: enough people to walk a two-person approval. */
+const DEMO_USERS = [
+  { id: 'U0ALICE', name: 'Alice', role: 'requester' },
+  { id: 'U0BOB', name: 'Bob', role: 'on-call approver' },
+  { id: 'U0CAROL', name: 'Carol', role: 'not on call' },
+];
 
 async function main(): Promise<void> {
   let env: Env;
@@ -32,7 +47,7 @@ async function main(): Promise<void> {
   const log = createLogger(env.demo && !process.env.LOG_LEVEL ? 'warn' : env.LOG_LEVEL);
   const cleanups: (() => Promise<void>)[] = [];
   let local: LocalStack | undefined;
-  let overrides: Partial<StatusPorts> = {};
+  let overrides: GoogleOverrides = {};
   const offline = env.demo || env.SANDBOX === '1';
   if (offline) {
     local = await startLocalStack({ config, scenario: env.SANDBOX_SCENARIO, log });
@@ -40,11 +55,18 @@ async function main(): Promise<void> {
     config = local.config;
     overrides = local.overrides;
   }
-  const ports = { ...buildGooglePorts(config, offline, overrides) };
+  const side = buildGoogle(config, offline, overrides);
+  const ports = side.ports;
+  const guarded = { ...buildState(side.db, systemClock), executors: buildExecutors(config, side) };
   let bot: Bot;
   if (env.demo) {
-    const fake = await startFakeSlack();
+    // The console is served by the fake Slack: it gets PORT (3000 by default).
+    const fake = new FakeSlack();
+    const consolePort = await listenOrFallBack(fake, env.PORT);
     cleanups.unshift(() => fake.close());
+    for (const u of DEMO_USERS) fake.setUser({ id: u.id, name: u.name.toLowerCase(), real_name: u.name });
+    const onCall = config.access.approvers.userGroup ?? 'S0ONCALL01';
+    fake.setUsergroup(onCall, ['U0BOB']);
     const signingSecret = randomBytes(16).toString('hex');
     const demoEnv: Env = {
       ...env,
@@ -67,20 +89,36 @@ async function main(): Promise<void> {
       signingSecret,
       fakeSlack: fake,
     });
+    const web = mountConsole(fake, {
+      driver,
+      sandboxUrl: local?.sandbox.url ?? '',
+      manifestPath: new URL('../manifest.yml', import.meta.url).pathname,
+      users: DEMO_USERS,
+      channel: DEMO_CHANNEL,
+      usergroups: [{ id: onCall, handle: 'oncall' }],
+    });
+    cleanups.unshift(async () => web.close());
     process.stdout.write(
       `Offline demo: sandbox scenario "${env.SANDBOX_SCENARIO}" at ${local?.sandbox.url}, fake Slack at ${fake.url}, bot on 127.0.0.1:${port}\n`,
     );
+    if (env.PORT !== 0 && consolePort !== env.PORT)
+      process.stdout.write(`Port ${env.PORT} is busy: the console uses ${consolePort}.\n`);
+    process.stdout.write(`\n  Console: ${web.url}\n\n`);
     const settle = async () => {
       const until = Date.now() + 30_000;
       await new Promise((r) => setTimeout(r, 50));
       while (bot.inFlight() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
     };
     installShutdown(cleanups, log);
+    if (!wantTerminal()) {
+      process.stdout.write('Open the console in a browser. Ctrl-C stops everything.\n');
+      return;
+    }
     await runTerminal({ driver, fake, user: DEMO_USER, channel: DEMO_CHANNEL, settle });
     await shutdown(cleanups, log, 0);
     return;
   }
-  bot = createBot({ env, config, log, ports });
+  bot = createBot({ env, config, log, ports, guarded });
   const port = await bot.start(env.PORT);
   cleanups.unshift(() => bot.stop());
   log.info('bot started', {
@@ -90,6 +128,33 @@ async function main(): Promise<void> {
     sandbox: offline,
   });
   installShutdown(cleanups, log);
+}
+
+/** Listen on `port`, or on any free port when it is taken. Resolves with the port listened on. */
+async function listenOrFallBack(fake: FakeSlack, port: number): Promise<number> {
+  try {
+    await fake.listen(port);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    await fake.listen(0);
+  }
+  return Number(new URL(fake.url).port);
+}
+
+/**
+ * The terminal runs when someone can type (a TTY) or something is piped in; with stdin at
+ * /dev/null (a background `npm start`) only the console runs. DEMO_TERMINAL=1 or 0 decides instead.
+ */
+function wantTerminal(): boolean {
+  if (process.env.DEMO_TERMINAL === '1') return true;
+  if (process.env.DEMO_TERMINAL === '0') return false;
+  if (process.stdin.isTTY) return true;
+  try {
+    const stat = fstatSync(0);
+    return stat.isFIFO() || stat.isFile() || stat.isSocket();
+  } catch {
+    return false;
+  }
 }
 
 let stopping = false;
@@ -106,11 +171,15 @@ async function shutdown(cleanups: (() => Promise<void>)[], log: Logger, code: nu
   process.exit(code);
 }
 
-/** Cloud Run sends SIGTERM and waits 10 s by default; Ctrl-C sends SIGINT. */
+/**
+ * Cloud Run sends SIGTERM and waits 10 s by default; Ctrl-C sends SIGINT. `on`, not `once`: a
+ * repeated signal (tsx relays SIGTERM again when its child is slow to acknowledge it, and
+ * people press Ctrl-C twice) would otherwise find no listener and kill the drain mid-way.
+ */
 function installShutdown(cleanups: (() => Promise<void>)[], log: Logger): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      log.info('shutting down', { signal });
+    process.on(signal, () => {
+      if (!stopping) log.info('shutting down', { signal });
       void shutdown(cleanups, log, 0);
     });
   }

@@ -1,9 +1,25 @@
 /** What the listeners receive from the composition root. */
 import type { PipelineConfig } from '../config.js';
 import type { Clock } from '../domain/ports.js';
+import type { AuditLog, RequestStore } from '../domain/requests.js';
 import type { SingleFlightCache } from '../domain/single-flight.js';
 import type { StatusPorts, StatusReport } from '../domain/status.js';
+import type { Directory } from '../interactions/directory.js';
 import type { Logger } from '../log.js';
+import type { PlanDrafts } from '../store/plan-drafts.js';
+import type { Engine } from '../workflows/engine.js';
+
+/** Guarded actions: the engine and the bot's own state. */
+export interface GuardedDeps {
+  engine: Engine;
+  store: RequestStore;
+  audit: AuditLog;
+  drafts: PlanDrafts;
+  directory: Directory;
+  staleAfterMs: number;
+  /** Refresh a request's Slack messages (approval and progress) from its stored state. */
+  publish(requestId: string): Promise<void>;
+}
 
 export interface Deps {
   config: PipelineConfig;
@@ -11,6 +27,7 @@ export interface Deps {
   clock: Clock;
   log: Logger;
   statusCache: SingleFlightCache<StatusReport>;
+  guarded: GuardedDeps;
 }
 
 /** The ephemeral answer to bad input: what was wrong, then the usage. Nothing else happens. */

@@ -2,10 +2,12 @@
 import type { App } from '@slack/bolt';
 import { commands } from '../ids.js';
 import { makeDeployVerifyCommand } from './deploy-verify.js';
+import { makeHealCommand } from './heal.js';
 import type { Deps } from './deps.js';
 import { makePipelineCommand } from './pipeline.js';
 
 export function register(app: App, deps: Deps): void {
   app.command(commands.pipeline, makePipelineCommand(deps));
   app.command(commands.deployVerify, makeDeployVerifyCommand(deps));
+  app.command(commands.heal, makeHealCommand(deps));
 }

@@ -3,6 +3,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { parsePipelineCommand, usage } from '../domain/command-args.js';
 import type { IsoDate } from '../domain/ports.js';
 import { buildStatusReport, type StatusReport } from '../domain/status.js';
+import { auditMessage } from '../views/audit.js';
 import { statusFallback, statusMessage } from '../views/status.js';
 import { channelAllowed, type Deps, refusalText } from './deps.js';
 
@@ -31,6 +32,12 @@ export const makePipelineCommand =
     const cmd = parsed.value;
     if (cmd.kind === 'help') {
       await ack({ response_type: 'ephemeral', text: usage.pipeline });
+      return;
+    }
+    if (cmd.kind === 'audit') {
+      await ack();
+      const entries = await deps.guarded.audit.list({ ...(cmd.date ? { subject: cmd.date } : {}), limit: 40 });
+      await respond({ response_type: 'ephemeral', text: 'Audit log', blocks: auditMessage(entries, cmd.date) });
       return;
     }
     if (cmd.kind !== 'status') {

@@ -129,3 +129,22 @@ export function parseDeployVerify(text: string, known: readonly string[]): Outco
   }
   return accept({ target: 'one', name: hit });
 }
+
+export interface HealCommand {
+  date: IsoDate;
+  dryRun: boolean;
+}
+
+/** `/heal <date> [--dry-run]`: the date is required (healing "today" by accident is worse than asking). */
+export function parseHeal(text: string, timeZone: string, now: Date): Outcome<HealCommand> {
+  const t = tokenize(text);
+  if (!t.ok) return t;
+  const f = splitFlags(t.value, ['dry-run'] as const);
+  if (!f.ok) return f;
+  const [dateText, ...extra] = f.value.args;
+  if (dateText === undefined) return refuse('missing_date', 'Which date? Give one.');
+  if (extra.length > 0) return refuse('extra_args', 'Give one date (heal one date at a time).');
+  const d = parseDate(dateText, timeZone, now, 1);
+  if (!d.ok) return d;
+  return accept({ date: d.value, dryRun: f.value.flags.has('dry-run') });
+}

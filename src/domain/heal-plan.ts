@@ -7,9 +7,9 @@ import type { PipelineConfig, Trigger } from '../config.js';
 import { links } from './links.js';
 import type { JsonValue, Plan, PlanStep } from './plan.js';
 import { makePlan } from './plan.js';
-import type { IsoDate, RunRecord } from './ports.js';
+import type { DataChecksPort, IsoDate, RunHistoryPort, RunRecord } from './ports.js';
 import { accept, type Outcome, type Probe, refuse } from './result.js';
-import { describeFailure, evaluateCheck, formatMinutes } from './status.js';
+import { describeFailure, evaluateCheck, formatMinutes, runCheck } from './status.js';
 
 export interface HealFacts {
   checks: Map<string, { actual: Probe<number>; expected?: Probe<number> }>;
@@ -132,4 +132,20 @@ export function planHeal(
     steps,
   });
   return accept({ plan, evidence, unknown });
+}
+
+/** Read what a heal of `date` needs to know: every data check and the stuck runs, concurrently. */
+export async function gatherHealFacts(
+  ports: { dataChecks: DataChecksPort; runHistory: RunHistoryPort },
+  config: PipelineConfig,
+  date: IsoDate,
+  now: Date,
+): Promise<HealFacts> {
+  const identity = <T>(p: Promise<Probe<T>>) => p;
+  const stuckBefore = new Date(now.getTime() - config.runHistory.stuckAfterMinutes * 60_000);
+  const [checks, stuck] = await Promise.all([
+    Promise.all(config.dataChecks.map(async (c) => [c.id, await runCheck(ports.dataChecks, c, date, identity)] as const)),
+    ports.runHistory.stuckRuns(stuckBefore),
+  ]);
+  return { checks: new Map(checks), stuck };
 }

@@ -102,6 +102,44 @@ export interface SchedulerControl {
   run(job: string): Promise<Probe<SchedulerJobState>>;
 }
 
+/** One execution of a Cloud Run Job, as the bot reads it. Counts are tasks. */
+export interface ExecutionState {
+  /** Full resource name: `projects/P/locations/L/jobs/J/executions/E`. */
+  name: string;
+  /** `E`. */
+  shortName: string;
+  /** Job short name. */
+  job: string;
+  createTime?: string;
+  startTime?: string;
+  completionTime?: string;
+  taskCount: number;
+  runningCount: number;
+  succeededCount: number;
+  failedCount: number;
+  cancelledCount: number;
+  /** Finished: succeeded, failed or cancelled. */
+  done: boolean;
+  /** Set when done. */
+  outcome?: 'succeeded' | 'failed' | 'cancelled';
+  logUri?: string;
+}
+
+/** Cloud Run Jobs (backfill). */
+export interface RunJobsPort {
+  /**
+   * Start an execution of `job` (short name) with these container args; resolves once the
+   * execution exists, not when it ends. Never retried: a lost answer must not start a second run.
+   */
+  runJob(job: string, args: string[]): Promise<Probe<ExecutionState>>;
+  /** By full name. */
+  getExecution(name: string): Promise<Probe<ExecutionState>>;
+  /** The job's executions, newest first, at most `limit`. */
+  listExecutions(job: string, limit: number): Promise<Probe<ExecutionState[]>>;
+  /** Ask the execution to stop; answers its state after the request (by full name). */
+  cancelExecution(name: string): Promise<Probe<ExecutionState>>;
+}
+
 export interface DataChecksPort {
   /** Run one parameterized query returning a single number; `label` names the job. */
   scalar(sql: string, date: IsoDate, label: string): Promise<Probe<number>>;

@@ -137,7 +137,8 @@ export async function gatherStatus(
   };
 }
 
-async function runCheck(
+/** One data check: its query and, when the expectation is a query, that one too, concurrently. */
+export async function runCheck(
   port: DataChecksPort,
   check: DataCheck,
   date: IsoDate,

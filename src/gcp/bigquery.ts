@@ -6,7 +6,7 @@ import { BigQuery } from '@google-cloud/bigquery';
 import type { DataChecksPort, IsoDate } from '../domain/ports.js';
 import { fail, ok, type Probe } from '../domain/result.js';
 import { guarded } from './call.js';
-import { passThroughAuth } from './client-options.js';
+import { isPlainHttp, passThroughAuth } from './client-options.js';
 
 export interface DataChecksOptions {
   bigquery: BigQuery;
@@ -107,6 +107,6 @@ export function bigQueryClient(endpoint: string | undefined, projectId: string, 
   return new BigQuery({
     projectId,
     ...(endpoint ? { apiEndpoint: endpoint } : {}),
-    ...(offline ? { authClient: passThroughAuth() } : {}),
+    ...(offline || isPlainHttp(endpoint) ? { authClient: passThroughAuth() } : {}),
   });
 }

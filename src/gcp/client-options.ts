@@ -13,9 +13,19 @@ export interface EndpointOptions {
 }
 
 /**
+ * Google serves its APIs (and Private Service Connect endpoints) over HTTPS only: a plain
+ * `http://` endpoint is a local stand-in such as a sandbox started separately, and gets no
+ * credentials (none may exist, and none should travel in clear text).
+ */
+export function isPlainHttp(endpoint: string | undefined): boolean {
+  return endpoint?.startsWith('http://') ?? false;
+}
+
+/**
  * Options pointing a gax client at `endpoint` (e.g. the sandbox's `http://127.0.0.1:PORT`),
  * on the REST transport. `port` must be passed on its own or the client dials 443.
- * With `offline`, a pass-through auth client keeps it from probing the metadata server.
+ * With `offline` or a plain-HTTP endpoint, a pass-through auth client keeps it from probing
+ * the metadata server and from looking for credentials.
  */
 export function gaxEndpoint(endpoint: string, offline: boolean): EndpointOptions {
   const u = new URL(endpoint);
@@ -25,7 +35,7 @@ export function gaxEndpoint(endpoint: string, offline: boolean): EndpointOptions
     port: u.port ? Number(u.port) : protocol === 'http' ? 80 : 443,
     protocol,
     fallback: true,
-    ...(offline ? { authClient: new googleAuthLibrary.PassThroughClient() } : {}),
+    ...(offline || protocol === 'http' ? { authClient: new googleAuthLibrary.PassThroughClient() } : {}),
   };
 }
 

@@ -81,7 +81,9 @@ export function createTriggerAdapter(deps: TriggerDeps): TriggerPort {
       return { status: res.status, text: await res.text() };
     });
     if (!answer.ok) {
-      return answer.error.kind === 'timeout' ? fail('timeout', `${what}: ${lostAnswer('the phase')}`) : answer;
+      return answer.error.kind === 'timeout'
+        ? fail('timeout', `${what}: ${lostAnswer('the phase')}`)
+        : answer;
     }
     const { status, text } = answer.value;
     const preview = scrub(text.slice(0, BODY_PREVIEW).trim());
@@ -101,7 +103,8 @@ export function createTriggerAdapter(deps: TriggerDeps): TriggerPort {
     const target = topic;
     const id = await guarded({ deadlineMs, retry: false }, () => target.publishMessage({ json: t.message }));
     if (!id.ok) {
-      if (id.error.kind === 'timeout') return fail('timeout', `publish to ${t.topic}: ${lostAnswer('the message')}`);
+      if (id.error.kind === 'timeout')
+        return fail('timeout', `publish to ${t.topic}: ${lostAnswer('the message')}`);
       if (id.error.kind === 'not_found') return fail('not_found', `topic ${t.topic} does not exist`);
       return fail(id.error.kind, `publish to ${t.topic}: ${id.error.message}`);
     }

@@ -4,10 +4,12 @@
  * offline demo, the separate `npm run sandbox`, and the tests.
  */
 import type { PipelineConfig } from '../config.js';
-import type { StatusPorts } from '../domain/status.js';
+import type { GoogleOverrides } from '../app.js';
 import { firestoreClient } from '../gcp/run-history.js';
 import type { Logger } from '../log.js';
+import { pubsubClient } from '../gcp/triggers.js';
 import { seedRunHistory } from '../sandbox/firestore-seed.js';
+import { wirePubSubPush } from '../sandbox/processors.js';
 import { type Sandbox, startSandbox } from '../sandbox/index.js';
 import type { ScenarioName } from '../sandbox/scenarios.js';
 import { createMemoryRunHistory } from '../store/memory-run-history.js';
@@ -19,7 +21,7 @@ export interface LocalStack {
   /** The config with every Google endpoint at the sandbox. */
   config: PipelineConfig;
   /** Ports to use instead of the real clients' (run_history in memory when there is no emulator). */
-  overrides: Partial<StatusPorts>;
+  overrides: GoogleOverrides;
   stop(): Promise<void>;
 }
 
@@ -65,7 +67,9 @@ export async function startLocalStack(opts: {
       if (db) await seedRunHistory(db, config.runHistory.collection, state.runHistory);
     },
   });
-  const overrides: Partial<StatusPorts> = db
+  const pubsub = process.env.PUBSUB_EMULATOR_HOST ? pubsubClient(config.project, true) : undefined;
+  if (pubsub) await wirePubSubPush({ pubsub, config, sandboxUrl: sandbox.url });
+  const overrides: GoogleOverrides = db
     ? {}
     : { runHistory: createMemoryRunHistory(() => sandbox.state.runHistory, config.runHistory) };
   return {
@@ -76,6 +80,7 @@ export async function startLocalStack(opts: {
     async stop() {
       await sandbox.close();
       await db?.terminate();
+      await pubsub?.close();
       await emulators?.stop();
     },
   };

@@ -5,11 +5,14 @@ import { functionsRoutes } from './functions.js';
 import { loggingRoutes } from './logging.js';
 import { monitoringRoutes } from './monitoring.js';
 import { processorRoutes, processorRoutesWith } from './processors.js';
+import { runJobsRoutes } from './run-jobs.js';
 import { schedulerRoutes } from './scheduler.js';
 import { type RouteModule, type Sandbox, type SandboxOptions, startSandboxWith } from './server.js';
 
 export const modules: RouteModule[] = [
   bigqueryRoutes,
+  // Before cloudRunRoutes: both serve `…/operations/{id}`, and this one only matches its own.
+  runJobsRoutes,
   cloudRunRoutes,
   functionsRoutes,
   loggingRoutes,

@@ -116,7 +116,14 @@ export function processorRoutesWith(options: ProcessorOptions = {}): RouteModule
         // Cloud Run checks the ID token's audience against the service URL: so does the sandbox.
         const audience = token ? tokenAudience(token) : undefined;
         if (!token || audience !== svc.uri) {
-          record(state, { service, method: req.method, path, body: req.body, authorized: false, status: 401 });
+          record(state, {
+            service,
+            method: req.method,
+            path,
+            body: req.body,
+            authorized: false,
+            status: 401,
+          });
           const why = !token
             ? 'no bearer token'
             : audience === undefined
@@ -128,7 +135,10 @@ export function processorRoutesWith(options: ProcessorOptions = {}): RouteModule
         const date = firstDate(req.body);
         if (!phase || !date) {
           record(state, { service, method: req.method, path, body: req.body, authorized: true, status: 400 });
-          return googleError(400, phase ? 'no YYYY-MM-DD date in the body' : `${service} runs no configured phase`);
+          return googleError(
+            400,
+            phase ? 'no YYYY-MM-DD date in the body' : `${service} runs no configured phase`,
+          );
         }
         record(state, { service, method: req.method, path, body: req.body, authorized: true, status: 200 });
         completeLater(state, phase.id, date);

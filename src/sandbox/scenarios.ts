@@ -9,9 +9,11 @@ import type { PipelineConfig } from '../config.js';
 import type {
   SandboxState,
   SimCondition,
+  SimExecution,
   SimFunction,
   SimLogEntry,
   SimRevision,
+  SimRunJob,
   SimService,
   SimTable,
 } from './state.js';
@@ -246,6 +248,68 @@ function lastDailyRun(now: Date, hour: number, minute: number, timeZone: string)
   return new Date(now.getTime() - 24 * HOUR);
 }
 
+/** Default time a sandbox job task takes per date it processes. */
+export const DEFAULT_TASK_MS = 300;
+
+/**
+ * The Cloud Run Jobs of the backfill targets of type job, each with three past succeeded
+ * executions (3, 2 and 4 dates, about 90 s a date), so a plan can estimate its duration.
+ */
+function backfillJobs(config: PipelineConfig, now: Date): Map<string, SimRunJob> {
+  const jobs = new Map<string, SimRunJob>();
+  for (const target of config.backfill.targets) {
+    if (target.run.type !== 'job' || jobs.has(target.run.job)) continue;
+    const name = target.run.job;
+    const args = target.run.args.filter((a) => !a.includes('{date}') && !a.includes('{dates}'));
+    const past: [number, string[], number][] = [
+      // days ago, dates, seconds taken
+      [9, ['2026-01-05', '2026-01-06', '2026-01-07'], 272],
+      [6, ['2026-01-10', '2026-01-11'], 178],
+      [2, ['2026-01-14', '2026-01-15', '2026-01-16', '2026-01-17'], 365],
+    ];
+    const executions = past.map(([daysAgo, dates, seconds]): SimExecution => {
+      const createTime = new Date(now.getTime() - daysAgo * 24 * HOUR);
+      const startTime = new Date(createTime.getTime() + 4000);
+      const completionTime = new Date(startTime.getTime() + seconds * 1000);
+      const per = (seconds * 1000) / dates.length;
+      return {
+        name: `${name}-${suffix(`${name}${daysAgo}`)}${String(daysAgo).padStart(2, '0')}`,
+        job: name,
+        createTime,
+        startTime,
+        completionTime,
+        args: target.run.type === 'job' ? fillDates(target.run.args, dates) : [],
+        parallelism: 1,
+        tasks: dates.map((d, i) => ({
+          index: i,
+          dates: [d],
+          state: 'succeeded',
+          startTime: new Date(startTime.getTime() + i * per),
+          completionTime: new Date(startTime.getTime() + (i + 1) * per),
+        })),
+        stalled: false,
+        cancelled: false,
+      };
+    });
+    jobs.set(name, {
+      name,
+      args,
+      createTime: new Date(now.getTime() - 60 * 24 * HOUR),
+      parallelism: 1,
+      taskCount: 1,
+      taskMs: DEFAULT_TASK_MS,
+      executions,
+      stallNextExecution: false,
+      failDates: [],
+    });
+  }
+  return jobs;
+}
+
+function fillDates(args: string[], dates: string[]): string[] {
+  return args.map((a) => a.replaceAll('{dates}', dates.join(',')).replaceAll('{date}', dates[0] ?? ''));
+}
+
 /** Every configured resource present and well, the seed date's data complete. */
 export function buildHealthy(config: PipelineConfig, now: Date): SandboxState {
   const state: SandboxState = {
@@ -261,6 +325,7 @@ export function buildHealthy(config: PipelineConfig, now: Date): SandboxState {
     tables: seedTables(),
     runHistory: [],
     processorCalls: [],
+    runJobs: backfillJobs(config, now),
   };
   for (const phase of config.phases) {
     state.services.set(phase.service, healthyService(phase.service, now));

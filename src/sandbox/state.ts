@@ -135,6 +135,52 @@ export interface SandboxState {
   /** Documents the scenario wants in the run_history collection (seeded into the Firestore emulator). */
   runHistory: SimRunHistoryDoc[];
   processorCalls: ProcessorCall[];
+  /** Cloud Run Jobs (backfill targets of type job), by job name. */
+  runJobs: Map<string, SimRunJob>;
+}
+
+/** One task of a Cloud Run Job execution: the dates it processes (its shard of `--dates=`). */
+export interface SimTask {
+  index: number;
+  dates: string[];
+  state: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  startTime?: Date;
+  completionTime?: Date;
+}
+
+export interface SimExecution {
+  /** Short name, `<job>-<5 letters/digits>`. */
+  name: string;
+  job: string;
+  createTime: Date;
+  startTime?: Date;
+  completionTime?: Date;
+  /** Container args after overrides. */
+  args: string[];
+  parallelism: number;
+  tasks: SimTask[];
+  /** Its tasks never finish until it is cancelled. */
+  stalled: boolean;
+  cancelled: boolean;
+}
+
+export interface SimRunJob {
+  name: string;
+  /** Container args of the job's template (overridden per run). */
+  args: string[];
+  createTime: Date;
+  /** Tasks run at once; 0 means all. */
+  parallelism: number;
+  /** Tasks when a run does not override it and `--dates=` does not say. */
+  taskCount: number;
+  /** How long a task takes per date it processes. */
+  taskMs: number;
+  /** Newest last. */
+  executions: SimExecution[];
+  /** The next execution started stalls (the flag then clears). */
+  stallNextExecution: boolean;
+  /** Tasks processing any of these dates fail. */
+  failDates: string[];
 }
 
 /** How one API misbehaves, for fault-injection tests and the console's sandbox panel. */

@@ -3,7 +3,7 @@
  * Mode), the fake Slack, the sandbox for Google's REST APIs and the Firestore emulator from
  * the global setup. Each call gets its own Google project id, so tests never share data.
  */
-import { type Bot, buildGooglePorts, createBot } from '../../src/app.js';
+import { type Bot, buildExecutors, buildGoogle, buildState, createBot, type GoogleOverrides, type GoogleSide } from '../../src/app.js';
 import { type Env, loadEnv, loadPipeline, type PipelineConfig } from '../../src/config.js';
 import type { Clock } from '../../src/domain/ports.js';
 import type { StatusPorts } from '../../src/domain/status.js';
@@ -12,7 +12,9 @@ import { createDriver, type Driver } from '../../src/local/driver.js';
 import { type FakeSlack, startFakeSlack } from '../../src/local/fake-slack.js';
 import { pointAt } from '../../src/local/stack.js';
 import { createLogger, type Logger } from '../../src/log.js';
+import { pubsubClient } from '../../src/gcp/triggers.js';
 import { seedRunHistory } from '../../src/sandbox/firestore-seed.js';
+import { wirePubSubPush } from '../../src/sandbox/processors.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import type { ScenarioName } from '../../src/sandbox/scenarios.js';
 import { testProjectId } from './firestore.js';
@@ -26,6 +28,7 @@ export interface E2E {
   bot: Bot;
   driver: Driver;
   ports: StatusPorts;
+  side: GoogleSide;
   port?: number;
   /** Structured log lines the bot wrote. */
   logs: Record<string, unknown>[];
@@ -38,7 +41,11 @@ export interface E2EOptions {
   patch?: (config: PipelineConfig) => PipelineConfig;
   socketMode?: boolean;
   clock?: Clock;
-  ports?: Partial<StatusPorts>;
+  ports?: GoogleOverrides;
+  /** Engine timings (short in tests). */
+  staleAfterMs?: number;
+  heartbeatMs?: number;
+  pollMs?: number;
 }
 
 export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
@@ -51,6 +58,9 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     onScenario: (state) => seedRunHistory(db, config.runHistory.collection, state.runHistory),
   });
   config = pointAt(config, sandbox.url);
+  // Pub/Sub-triggered phases reach the sandbox's processors through an emulator push subscription.
+  const pubsub = pubsubClient(config.project, true);
+  await wirePubSubPush({ pubsub, config, sandboxUrl: sandbox.url });
   const fake = await startFakeSlack();
   const logs: Record<string, unknown>[] = [];
   const log: Logger = createLogger('debug', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
@@ -63,7 +73,9 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     demo: false,
     ...(opts.socketMode ? { SLACK_APP_TOKEN: 'xapp-e2e', socketMode: true } : { socketMode: false }),
   };
-  const ports = buildGooglePorts(config, true, opts.ports ?? {});
+  const side = buildGoogle(config, true, opts.ports ?? {});
+  const ports = side.ports;
+  const state = buildState(side.db, opts.clock ?? { now: () => new Date() });
   const bot = createBot({
     env,
     config,
@@ -72,6 +84,13 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     ...(opts.clock ? { clock: opts.clock } : {}),
     botIdentity: { botId: fake.identity.botId, botUserId: fake.identity.botUserId },
     drainMs: 5000,
+    guarded: {
+      ...state,
+      executors: buildExecutors(config, side, { pollMs: opts.pollMs ?? 100 }),
+      staleAfterMs: opts.staleAfterMs ?? 30_000,
+      heartbeatMs: opts.heartbeatMs ?? 1000,
+      sweepMs: 0,
+    },
   });
   const port = await bot.start(0);
   const driver = opts.socketMode
@@ -88,6 +107,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     bot,
     driver,
     ports,
+    side,
     ...(port !== undefined ? { port } : {}),
     logs,
     async stop() {
@@ -95,6 +115,8 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       await fake.close();
       await sandbox.close();
       await db.terminate();
+      await side.db?.terminate();
+      await pubsub.close();
     },
   };
 }

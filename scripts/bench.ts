@@ -1,0 +1,990 @@
+/**
+ * `npm run bench`: measures the real app over HTTP (real Bolt, signed requests, the fake Slack,
+ * the sandbox, run_history on the Firestore emulator when gcloud is installed, else in memory)
+ * and prints what it measured, with the targets of issue 3 item 5:
+ *
+ *   (a) ack latency p50/p99 of 200 concurrent signed `/pipeline status`, beside a bare
+ *       node:http server in this process that only verifies the signature;
+ *   (b) time to a full status report with 200 ms added to every Google call, beside the same
+ *       calls one after another and beside the longest chain of calls that depend on each other;
+ *   (c) Google calls made for 50 concurrent status requests, per API, against one per component;
+ *   (d) resident memory after 1,000 commands, and its growth over the last 500.
+ *
+ * It is a measurement, not a test: it exits 0 whatever the figures, and non-zero only when the
+ * bench itself could not run. Every server and emulator it starts is stopped at the end.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { Firestore } from '@google-cloud/firestore';
+import { type Bot, buildGooglePorts, createBot } from '../src/app.js';
+import { type Env, loadEnv, loadPipeline, type PipelineConfig } from '../src/config.js';
+import type { IsoDate, TriggerPort } from '../src/domain/ports.js';
+import { fail, type Probe } from '../src/domain/result.js';
+import { functionNames, type StatusPorts } from '../src/domain/status.js';
+import { createRunHistoryAdapter, firestoreClient } from '../src/gcp/run-history.js';
+import { gcloudAvailable, type RunningEmulators, startEmulators } from '../src/local/emulators.js';
+import { type FakeSlack, startFakeSlack } from '../src/local/fake-slack.js';
+import { pointAt } from '../src/local/stack.js';
+import { createLogger } from '../src/log.js';
+import { seedRunHistory } from '../src/sandbox/firestore-seed.js';
+import { type Sandbox, startSandbox } from '../src/sandbox/index.js';
+import type { ApiName } from '../src/sandbox/state.js';
+import { createMemoryRunHistory } from '../src/store/memory-run-history.js';
+
+// ---- parameters ---------------------------------------------------------------------------------
+
+const ACK_CONCURRENCY = 200;
+const ACK_ROUNDS = 3;
+const SLACK_ACK_DEADLINE_MS = 3000;
+const LATENCY_MS = 200;
+const REPORT_REPEATS = 3;
+const SHARED_REQUESTS = 50;
+const MEMORY_COMMANDS = 1000;
+const MEMORY_BATCH = 20;
+/** "Flat": RSS grows by less than this over the last 500 commands. */
+const FLAT_PERCENT = 5;
+const MEMORY_LIMIT_MB = 200;
+const REPORT_DATE = '2026-01-20' as IsoDate;
+const GOOGLE_APIS: ApiName[] = ['cloudRun', 'functions', 'scheduler', 'logging', 'monitoring', 'bigquery'];
+type PortName = keyof StatusPorts;
+const PORT_NAMES: PortName[] = [
+  'cloudRun',
+  'functions',
+  'scheduler',
+  'dataChecks',
+  'runHistory',
+  'logs',
+  'monitoring',
+];
+/** Which sandbox API serves which port (run_history is Firestore: not in the sandbox). */
+const PORT_API: Record<PortName, ApiName | undefined> = {
+  cloudRun: 'cloudRun',
+  functions: 'functions',
+  scheduler: 'scheduler',
+  dataChecks: 'bigquery',
+  runHistory: undefined,
+  logs: 'logging',
+  monitoring: 'monitoring',
+};
+
+// ---- small helpers ------------------------------------------------------------------------------
+
+const progress = (text: string) => process.stderr.write(`[bench ${elapsed()}] ${text}\n`);
+const benchStart = performance.now();
+const elapsed = () => `${((performance.now() - benchStart) / 1000).toFixed(1)} s`;
+const ms = (n: number) => `${n >= 100 ? n.toFixed(0) : n.toFixed(1)} ms`;
+const mb = (bytes: number) => bytes / 1024 / 1024;
+const fmtMb = (n: number) => `${n.toFixed(1)} MB`;
+const ratio = (n: number) => `${n.toFixed(2)}×`;
+
+/** Nearest-rank percentile of `values` (not required to be sorted). */
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(sorted.length, rank) - 1] as number;
+}
+const median = (values: number[]) => percentile(values, 50);
+
+/** A forced full GC when the runtime allows it, so RSS readings are less noisy. */
+const gc: (() => void) | undefined = (() => {
+  try {
+    setFlagsFromString('--expose-gc');
+    const fn = runInNewContext('gc') as unknown;
+    return typeof fn === 'function' ? (fn as () => void) : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+async function settledRss(): Promise<{ rss: number; heapUsed: number }> {
+  for (let i = 0; i < 2; i++) {
+    gc?.();
+    await sleep(50);
+  }
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed };
+}
+
+async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+// ---- signed HTTP, the same client for the bot and the bare server ------------------------------
+
+function sign(secret: string, timestamp: number, body: string): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+}
+
+interface Sent {
+  status: number;
+  /** From writing the request to the response's status line, in ms. */
+  ms: number;
+}
+
+/** POST `body` signed as Slack does; a new connection per request (`agent: false`), as for each side. */
+function postSigned(url: URL, secret: string, body: string): Promise<Sent> {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const headers = {
+    'content-type': 'application/x-www-form-urlencoded',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-slack-request-timestamp': String(timestamp),
+    'x-slack-signature': sign(secret, timestamp, body),
+    'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
+  };
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = request(
+      { hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers, agent: false },
+      (res) => {
+        const took = performance.now() - started;
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: took }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(15_000, () => req.destroy(new Error('no answer within 15 s')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A bare node:http server that only verifies Slack's signature and answers 200 (401 if wrong). */
+async function startBareServer(secret: string): Promise<{ url: URL; server: Server }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const ts = String(req.headers['x-slack-request-timestamp'] ?? '');
+      const given = Buffer.from(String(req.headers['x-slack-signature'] ?? ''));
+      const body = Buffer.concat(chunks).toString('utf8');
+      const fresh = Math.abs(Date.now() / 1000 - Number(ts)) < 300;
+      const expected = Buffer.from(sign(secret, Number(ts), body));
+      const good = fresh && given.length === expected.length && timingSafeEqual(given, expected);
+      res.writeHead(good ? 200 : 401);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return { url: new URL(`http://127.0.0.1:${port}/slack/events`), server };
+}
+
+// ---- the app, assembled as in production but local ---------------------------------------------
+
+interface Rig {
+  config: PipelineConfig;
+  sandbox: Sandbox;
+  fake: FakeSlack;
+  bot: Bot;
+  appUrl: URL;
+  secret: string;
+  ports: StatusPorts;
+  /** Calls into each port since the last reset (what the domain asked for). */
+  portCalls: Record<PortName, number>;
+  /** Extra latency (ms) in front of run_history, which the sandbox does not serve. */
+  runHistoryLatency: { ms: number };
+  runHistoryBackend: string;
+  /** response_url posts seen at the fake Slack, and those it refused. */
+  responses: { seen: number; refused: number; lastText: string };
+  logs: { warnings: number; samples: string[]; lastReportMs: number | undefined };
+  /** A signed-ready slash command payload as Slack sends it (with a live response_url). */
+  commandBody(text: string): string;
+  command(text: string): Promise<Sent>;
+}
+
+/** Counts every call into each port and can delay them, without touching the adapters. */
+function instrument(ports: StatusPorts, counts: Record<PortName, number>, delayMs: (p: PortName) => number) {
+  const wrap = <T extends object>(name: PortName, port: T): T =>
+    new Proxy(port, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          counts[name]++;
+          const d = delayMs(name);
+          if (d > 0) await sleep(d);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  return Object.fromEntries(PORT_NAMES.map((n) => [n, wrap(n, ports[n])])) as unknown as StatusPorts;
+}
+
+async function startRig(cleanups: (() => Promise<void>)[]): Promise<Rig> {
+  const configFile = fileURLToPath(new URL('../config/pipeline.example.yml', import.meta.url));
+  let config = loadPipeline(configFile, `bench-${randomBytes(4).toString('hex')}`);
+
+  // run_history: the Firestore emulator when there is one (started here when gcloud is installed).
+  let emulators: RunningEmulators | undefined;
+  let backend = 'in memory (no gcloud)';
+  if (!process.env.FIRESTORE_EMULATOR_HOST && gcloudAvailable()) {
+    progress('starting the Firestore emulator');
+    emulators = await startEmulators({ pubsub: false });
+    const running = emulators;
+    cleanups.unshift(() => running.stop());
+    if (emulators.firestoreHost) process.env.FIRESTORE_EMULATOR_HOST = emulators.firestoreHost;
+    backend = `Firestore emulator at ${emulators.firestoreHost} (started by the bench)`;
+  } else if (process.env.FIRESTORE_EMULATOR_HOST) {
+    backend = `Firestore emulator at ${process.env.FIRESTORE_EMULATOR_HOST} (FIRESTORE_EMULATOR_HOST)`;
+  }
+  let db: Firestore | undefined;
+  if (process.env.FIRESTORE_EMULATOR_HOST) {
+    const client = firestoreClient(config.project, true);
+    db = client;
+    cleanups.unshift(() => client.terminate());
+  }
+
+  const sandbox = await startSandbox({
+    config,
+    scenario: 'jan20',
+    onScenario: async (state) => {
+      if (db) await seedRunHistory(db, config.runHistory.collection, state.runHistory);
+    },
+  });
+  cleanups.unshift(() => sandbox.close());
+  config = pointAt(config, sandbox.url);
+
+  const fake = await startFakeSlack();
+  cleanups.unshift(() => fake.close());
+
+  const runHistory = db
+    ? createRunHistoryAdapter({ db, config: config.runHistory, deadlineMs: config.limits.callDeadlineMs })
+    : createMemoryRunHistory(() => sandbox.state.runHistory, config.runHistory);
+  const portCalls = Object.fromEntries(PORT_NAMES.map((n) => [n, 0])) as Record<PortName, number>;
+  const runHistoryLatency = { ms: 0 };
+  // The bench only reads: phase triggers (and the Pub/Sub client they need) are never called.
+  const triggers: TriggerPort = { trigger: async () => fail('invalid', 'the bench triggers nothing') };
+  const ports = instrument(buildGooglePorts(config, true, { runHistory, triggers }), portCalls, (p) =>
+    p === 'runHistory' ? runHistoryLatency.ms : 0,
+  );
+
+  // The bot's log as in production (info, JSON lines, redaction), written nowhere: keep what we read.
+  const logs: Rig['logs'] = { warnings: 0, samples: [], lastReportMs: undefined };
+  const log = createLogger('info', (line) => {
+    if (line.includes('"message":"status report"')) {
+      logs.lastReportMs = (JSON.parse(line) as { ms?: number }).ms;
+    } else if (line.includes('"severity":"WARNING"') || line.includes('"severity":"ERROR"')) {
+      logs.warnings++;
+      if (logs.samples.length < 5) logs.samples.push(line.slice(0, 300));
+    }
+  });
+
+  const secret = randomBytes(16).toString('hex');
+  const env: Env = {
+    ...loadEnv({}),
+    SLACK_BOT_TOKEN: 'xoxb-bench',
+    SLACK_SIGNING_SECRET: secret,
+    SLACK_API_URL: fake.apiUrl,
+    demo: false,
+    socketMode: false,
+  };
+  const bot = createBot({
+    env,
+    config,
+    log,
+    ports,
+    botIdentity: { botId: fake.identity.botId, botUserId: fake.identity.botUserId },
+    drainMs: 5000,
+  });
+  const port = await bot.start(0);
+  cleanups.unshift(() => bot.stop());
+  const appUrl = new URL(`http://127.0.0.1:${port}/slack/events`);
+
+  const responses = { seen: 0, refused: 0, lastText: '' };
+  fake.on('call', (call) => {
+    if (call.method !== 'response_url') return;
+    responses.seen++;
+    if (call.status !== 200) responses.refused++;
+    responses.lastText = JSON.stringify(call.body);
+  });
+
+  const commandBody = (text: string): string => {
+    const user = 'U0ALICE';
+    const channel = 'C0OPS';
+    const match = /^(\/\S+)\s*(.*)$/.exec(text);
+    const payload: Record<string, string> = {
+      token: 'bench-verification-token',
+      team_id: fake.identity.teamId,
+      team_domain: fake.identity.teamDomain,
+      channel_id: channel,
+      channel_name: 'ops',
+      user_id: user,
+      user_name: 'alice',
+      command: match?.[1] ?? text,
+      text: match?.[2] ?? '',
+      api_app_id: fake.identity.appId,
+      is_enterprise_install: 'false',
+      response_url: fake.createResponseUrl({ channel, user }),
+      trigger_id: fake.issueTrigger(user),
+    };
+    return new URLSearchParams(payload).toString();
+  };
+  const command = (text: string): Promise<Sent> => postSigned(appUrl, secret, commandBody(text));
+
+  return {
+    config,
+    sandbox,
+    fake,
+    bot,
+    appUrl,
+    secret,
+    ports,
+    portCalls,
+    runHistoryLatency,
+    runHistoryBackend: backend,
+    responses,
+    logs,
+    commandBody,
+    command,
+  };
+}
+
+/** Send `texts` concurrently; resolves when every ack is in and every report reached the fake Slack. */
+async function burst(rig: Rig, texts: string[], timeoutMs = 60_000): Promise<Sent[]> {
+  const target = rig.responses.seen + texts.length;
+  const sent = await Promise.all(texts.map((t) => rig.command(t)));
+  const acked = sent.filter((s) => s.status === 200).length;
+  const expected = target - (texts.length - acked);
+  await until(() => rig.responses.seen >= expected, timeoutMs, `${acked} status reports in Slack`);
+  return sent;
+}
+
+// ---- (a) ack latency ------------------------------------------------------------------------------
+
+interface AckResult {
+  bot: number[];
+  bare: number[];
+  errors: string[];
+  rounds: { botP99: number; bareP99: number }[];
+}
+
+async function measureAcks(rig: Rig, bareUrl: URL): Promise<AckResult> {
+  const result: AckResult = { bot: [], bare: [], errors: [], rounds: [] };
+  // The same payload the bot gets, so both sides hash and parse the same bytes.
+  const bareBody = () => rig.commandBody('/pipeline status');
+  // Warm up both sides (JIT, first report, clients) outside the measurement.
+  await Promise.all(Array.from({ length: 20 }, () => postSigned(bareUrl, rig.secret, bareBody())));
+  await burst(rig, Array.from({ length: 20 }, () => '/pipeline status'));
+  for (let round = 1; round <= ACK_ROUNDS; round++) {
+    const bare = await Promise.all(
+      Array.from({ length: ACK_CONCURRENCY }, () => postSigned(bareUrl, rig.secret, bareBody())),
+    );
+    // A cold cache: the burst also pays for one real report, shared by all 200.
+    rig.bot.deps.statusCache.invalidate();
+    const bot = await burst(
+      rig,
+      Array.from({ length: ACK_CONCURRENCY }, () => '/pipeline status'),
+    );
+    for (const [side, list] of [
+      ['bare', bare],
+      ['bot', bot],
+    ] as const) {
+      const bad = list.filter((s) => s.status !== 200);
+      if (bad.length > 0) result.errors.push(`${side} round ${round}: ${bad.length} answers not 200`);
+    }
+    result.bare.push(...bare.map((s) => s.ms));
+    result.bot.push(...bot.map((s) => s.ms));
+    result.rounds.push({
+      botP99: percentile(
+        bot.map((s) => s.ms),
+        99,
+      ),
+      bareP99: percentile(
+        bare.map((s) => s.ms),
+        99,
+      ),
+    });
+    progress(
+      `(a) round ${round}: bot p99 ${ms(result.rounds.at(-1)?.botP99 ?? 0)}, bare p99 ${ms(result.rounds.at(-1)?.bareP99 ?? 0)}`,
+    );
+  }
+  return result;
+}
+
+// ---- (b) report time under 200 ms per Google call -------------------------------------------------
+
+interface TimedCall {
+  label: string;
+  port: PortName;
+  ms: number;
+  /** Google HTTP requests the call made (sandbox counts; run_history: 1 Firestore query). */
+  requests: number;
+  ok: boolean;
+  error?: string;
+}
+
+interface ReportResult {
+  e2e: number[];
+  botMs: number[];
+  sequential: TimedCall[];
+  sequentialTotal: number;
+  chain: { label: string; requests: number; runs: number[] };
+  unknownLines: number;
+}
+
+/** The reads a report makes, as `gatherStatus` makes them, each as a thunk on the same ports. */
+function reportCalls(
+  ports: StatusPorts,
+  config: PipelineConfig,
+  date: IsoDate,
+): { label: string; port: PortName; run: () => Promise<Probe<unknown>> }[] {
+  const now = new Date();
+  const services = config.phases.map((p) => p.service);
+  const fns = functionNames(config);
+  const since = new Date(now.getTime() - config.limits.recentErrorsMinutes * 60_000);
+  const hourAgo = new Date(now.getTime() - 3_600_000);
+  const stuckBefore = new Date(now.getTime() - config.runHistory.stuckAfterMinutes * 60_000);
+  const calls: { label: string; port: PortName; run: () => Promise<Probe<unknown>> }[] = [
+    ...services.map((s) => ({
+      label: `cloudRun.getService ${s}`,
+      port: 'cloudRun' as const,
+      run: () => ports.cloudRun.getService(s),
+    })),
+    ...fns.map((f) => ({
+      label: `functions.getFunction ${f}`,
+      port: 'functions' as const,
+      run: () => ports.functions.getFunction(f),
+    })),
+  ];
+  const job = config.selfHeal?.schedulerJob;
+  if (job) calls.push({ label: `scheduler.getJob ${job}`, port: 'scheduler', run: () => ports.scheduler.getJob(job) });
+  for (const c of config.dataChecks) {
+    calls.push({
+      label: `dataChecks.scalar ${c.id}`,
+      port: 'dataChecks',
+      run: () => ports.dataChecks.scalar(c.sql, date, c.id),
+    });
+    const e = c.expect;
+    const expectedSql = 'equalsQuery' in e ? e.equalsQuery : 'minQuery' in e ? e.minQuery : undefined;
+    if (expectedSql) {
+      calls.push({
+        label: `dataChecks.scalar ${c.id}_expected`,
+        port: 'dataChecks',
+        run: () => ports.dataChecks.scalar(expectedSql, date, `${c.id}_expected`),
+      });
+    }
+  }
+  calls.push(
+    { label: 'runHistory.stuckRuns', port: 'runHistory', run: () => ports.runHistory.stuckRuns(stuckBefore) },
+    {
+      label: 'logs.errorsSince',
+      port: 'logs',
+      run: () => ports.logs.errorsSince(since, [...services, ...fns]),
+    },
+    {
+      label: 'monitoring.serverErrorShare',
+      port: 'monitoring',
+      run: () => ports.monitoring.serverErrorShare(services, hourAgo),
+    },
+  );
+  if (config.deadLetterSubscriptions.length > 0) {
+    calls.push({
+      label: 'monitoring.deadLetterBacklog',
+      port: 'monitoring',
+      run: () => ports.monitoring.deadLetterBacklog(config.deadLetterSubscriptions),
+    });
+  }
+  return calls;
+}
+
+const totalRequests = (sandbox: Sandbox) => GOOGLE_APIS.reduce((sum, a) => sum + sandbox.counts[a], 0);
+
+async function timeCall(rig: Rig, c: ReturnType<typeof reportCalls>[number]): Promise<TimedCall> {
+  const before = totalRequests(rig.sandbox);
+  const started = performance.now();
+  const probe = await c.run();
+  const took = performance.now() - started;
+  const requests = PORT_API[c.port] === undefined ? 1 : totalRequests(rig.sandbox) - before;
+  return {
+    label: c.label,
+    port: c.port,
+    ms: took,
+    requests,
+    ok: probe.ok,
+    ...(probe.ok ? {} : { error: `${probe.error.kind}: ${probe.error.message}` }),
+  };
+}
+
+async function measureReport(rig: Rig): Promise<ReportResult> {
+  const text = `/pipeline status ${REPORT_DATE} --fresh`;
+  // Warm: one report without latency, so the first measured one pays no first-call costs.
+  await burst(rig, [text]);
+  for (const api of GOOGLE_APIS) rig.sandbox.setFault(api, { latencyMs: LATENCY_MS });
+  rig.runHistoryLatency.ms = LATENCY_MS;
+  try {
+    const e2e: number[] = [];
+    const botMs: number[] = [];
+    let unknownLines = 0;
+    for (let i = 0; i < REPORT_REPEATS; i++) {
+      const started = performance.now();
+      await burst(rig, [text]);
+      e2e.push(performance.now() - started);
+      if (rig.logs.lastReportMs !== undefined) botMs.push(rig.logs.lastReportMs);
+      // A line whose API erred or timed out would make the figure meaningless: count them.
+      unknownLines += (rig.responses.lastText.match(/no answer|API unavailable|error: /g) ?? []).length;
+    }
+    progress(`(b) report with ${LATENCY_MS} ms per call: ${e2e.map(ms).join(', ')}`);
+
+    const calls = reportCalls(rig.ports, rig.config, REPORT_DATE);
+    const sequential: TimedCall[] = [];
+    const seqStart = performance.now();
+    for (const c of calls) sequential.push(await timeCall(rig, c));
+    const sequentialTotal = performance.now() - seqStart;
+    progress(`(b) the same ${calls.length} calls one after another: ${ms(sequentialTotal)}`);
+
+    // gatherStatus starts every call at once (a check's actual and expected queries too), so the
+    // longest dependent chain is the deepest single call: the one making the most requests in
+    // sequence inside its adapter (ties: the slowest). Time that call on its own.
+    const deepest = [...sequential].sort((a, b) => b.requests - a.requests || b.ms - a.ms)[0];
+    const deepestCall = calls.find((c) => c.label === deepest?.label);
+    if (!deepest || !deepestCall) throw new Error('no calls to time');
+    const runs: number[] = [];
+    for (let i = 0; i < REPORT_REPEATS; i++) runs.push((await timeCall(rig, deepestCall)).ms);
+    progress(`(b) longest chain (${deepest.label}, ${deepest.requests} requests): ${runs.map(ms).join(', ')}`);
+    return {
+      e2e,
+      botMs,
+      sequential,
+      sequentialTotal,
+      chain: { label: deepest.label, requests: deepest.requests, runs },
+      unknownLines,
+    };
+  } finally {
+    rig.sandbox.clearFaults();
+    rig.runHistoryLatency.ms = 0;
+  }
+}
+
+// ---- (c) calls for 50 concurrent requests ---------------------------------------------------------
+
+interface SharedResult {
+  components: Record<PortName, number>;
+  portCalls: Record<PortName, number>;
+  requests: Record<PortName, number>;
+  /** Requests one report makes per port, from a single report measured just before. */
+  oneReport: Record<PortName, number>;
+  acked: number;
+  refused: number;
+  duplicateQueries: number;
+}
+
+function components(config: PipelineConfig): Record<PortName, number> {
+  const queries = config.dataChecks.reduce(
+    (n, c) => n + 1 + ('equalsQuery' in c.expect || 'minQuery' in c.expect ? 1 : 0),
+    0,
+  );
+  return {
+    cloudRun: config.phases.length,
+    functions: functionNames(config).length,
+    scheduler: config.selfHeal ? 1 : 0,
+    dataChecks: queries,
+    runHistory: 1,
+    logs: 1,
+    monitoring: 1 + (config.deadLetterSubscriptions.length > 0 ? 1 : 0),
+  };
+}
+
+function requestsByPort(rig: Rig): Record<PortName, number> {
+  return Object.fromEntries(
+    PORT_NAMES.map((p) => {
+      const api = PORT_API[p];
+      return [p, api ? rig.sandbox.counts[api] : rig.portCalls[p]];
+    }),
+  ) as Record<PortName, number>;
+}
+
+function resetCounters(rig: Rig): void {
+  rig.sandbox.resetCounts();
+  for (const p of PORT_NAMES) rig.portCalls[p] = 0;
+}
+
+async function measureShared(rig: Rig): Promise<SharedResult> {
+  const text = `/pipeline status ${REPORT_DATE}`;
+  // One report alone, for the baseline of requests per report.
+  rig.bot.deps.statusCache.invalidate();
+  resetCounters(rig);
+  await burst(rig, [text]);
+  const oneReport = requestsByPort(rig);
+
+  rig.bot.deps.statusCache.invalidate();
+  resetCounters(rig);
+  const refusedBefore = rig.responses.refused;
+  const sent = await burst(
+    rig,
+    Array.from({ length: SHARED_REQUESTS }, () => text),
+  );
+  const sqls = rig.config.dataChecks.flatMap((c) => {
+    const e = c.expect;
+    return [c.sql, ...('equalsQuery' in e ? [e.equalsQuery] : 'minQuery' in e ? [e.minQuery] : [])];
+  });
+  return {
+    components: components(rig.config),
+    portCalls: { ...rig.portCalls },
+    requests: requestsByPort(rig),
+    oneReport,
+    acked: sent.filter((s) => s.status === 200).length,
+    refused: rig.responses.refused - refusedBefore,
+    duplicateQueries: sqls.length - new Set(sqls).size,
+  };
+}
+
+// ---- (d) memory over 1,000 commands ---------------------------------------------------------------
+
+interface MemoryResult {
+  start: number;
+  at500: number;
+  at1000: number;
+  heapAt500: number;
+  heapAt1000: number;
+  reportsComputed: number;
+  acked: number;
+  ms: number;
+}
+
+async function measureMemory(rig: Rig): Promise<MemoryResult> {
+  const variants = [
+    '/pipeline status',
+    `/pipeline status ${REPORT_DATE}`,
+    '/pipeline status --fresh',
+    `/pipeline status ${REPORT_DATE} --fresh`,
+    '/pipeline status yesterday',
+    '/pipeline status yesterday --fresh',
+  ];
+  resetCounters(rig);
+  rig.fake.reset();
+  const start = await settledRss();
+  let at500 = start;
+  let acked = 0;
+  const started = performance.now();
+  for (let done = 0; done < MEMORY_COMMANDS; ) {
+    const texts = Array.from({ length: MEMORY_BATCH }, (_, i) => variants[(done + i) % variants.length] as string);
+    const sent = await burst(rig, texts);
+    acked += sent.filter((s) => s.status === 200).length;
+    done += texts.length;
+    // The fake Slack keeps every message it was sent, in this process: forget them, so the
+    // reading is the bot's memory rather than the fake's transcript.
+    rig.fake.reset();
+    if (done === MEMORY_COMMANDS / 2) {
+      at500 = await settledRss();
+      progress(`(d) ${done} commands: RSS ${fmtMb(mb(at500.rss))}`);
+    }
+  }
+  const at1000 = await settledRss();
+  progress(`(d) ${MEMORY_COMMANDS} commands: RSS ${fmtMb(mb(at1000.rss))}`);
+  const services = rig.config.phases.length;
+  return {
+    start: start.rss,
+    at500: at500.rss,
+    at1000: at1000.rss,
+    heapAt500: at500.heapUsed,
+    heapAt1000: at1000.heapUsed,
+    reportsComputed: Math.round(rig.portCalls.cloudRun / Math.max(1, services)),
+    acked,
+    ms: performance.now() - started,
+  };
+}
+
+// ---- printing ---------------------------------------------------------------------------------------
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
+  const [head, ...body] = rows;
+  return [line(head ?? []), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+const verdict = (pass: boolean) => (pass ? 'PASS' : 'MISS');
+
+// ---- main -------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const cleanups: (() => Promise<void>)[] = [];
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () => {
+    cleaning ??= (async () => {
+      for (const c of cleanups.splice(0)) {
+        try {
+          await c();
+        } catch (error) {
+          progress(`cleanup step failed: ${(error as Error).message}`);
+        }
+      }
+    })();
+    return cleaning;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      progress(`${signal}: stopping`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+
+  const out: string[] = [];
+  const print = (s = '') => out.push(s);
+  try {
+    progress('starting the sandbox, the fake Slack and the bot');
+    const rig = await startRig(cleanups);
+    const bare = await startBareServer(rig.secret);
+    cleanups.unshift(
+      () =>
+        new Promise<void>((resolve) => {
+          bare.server.closeAllConnections();
+          bare.server.close(() => resolve());
+        }),
+    );
+    progress(`run_history: ${rig.runHistoryBackend}`);
+
+    progress(`(a) ${ACK_ROUNDS} rounds of ${ACK_CONCURRENCY} concurrent signed commands, bot and bare server`);
+    const acks = await measureAcks(rig, bare.url);
+    progress('(b) report time with latency');
+    const report = await measureReport(rig);
+    progress(`(c) ${SHARED_REQUESTS} concurrent status requests`);
+    const shared = await measureShared(rig);
+    progress(`(d) ${MEMORY_COMMANDS} commands in batches of ${MEMORY_BATCH}`);
+    const memory = await measureMemory(rig);
+
+    // ---- (a)
+    const botP50 = percentile(acks.bot, 50);
+    const botP99 = percentile(acks.bot, 99);
+    const bareP50 = percentile(acks.bare, 50);
+    const bareP99 = percentile(acks.bare, 99);
+    const ackRatio = botP99 / bareP99;
+    print(
+      `(a) Ack latency, ${ACK_ROUNDS} rounds × ${ACK_CONCURRENCY} concurrent signed commands, client-side (send → HTTP status), pooled`,
+    );
+    print(
+      table([
+        ['server', 'p50', 'p99', 'max', 'per-round p99'],
+        [
+          'bot (Bolt, /pipeline status)',
+          ms(botP50),
+          ms(botP99),
+          ms(Math.max(...acks.bot)),
+          acks.rounds.map((r) => ms(r.botP99)).join(', '),
+        ],
+        [
+          'bare node:http (signature only)',
+          ms(bareP50),
+          ms(bareP99),
+          ms(Math.max(...acks.bare)),
+          acks.rounds.map((r) => ms(r.bareP99)).join(', '),
+        ],
+      ]),
+    );
+    print(
+      `p50 ratio ${ratio(botP50 / bareP50)}, p99 ratio ${ratio(ackRatio)} (target ≤ 3×); margin to Slack's 3 s ack deadline: ${ms(SLACK_ACK_DEADLINE_MS - botP99)} at p99`,
+    );
+    for (const e of acks.errors) print(`  ! ${e}`);
+    print();
+
+    // ---- (b)
+    const reportMs = median(report.e2e);
+    const chainMs = median(report.chain.runs);
+    const seqRatio = report.sequentialTotal / reportMs;
+    const chainRatio = reportMs / chainMs;
+    print(`(b) Full status report for ${REPORT_DATE} with ${LATENCY_MS} ms added to every Google call`);
+    print(
+      table([
+        ['measure', 'time', 'detail'],
+        [
+          'report by the bot (command → report in Slack)',
+          ms(reportMs),
+          `median of ${report.e2e.map(ms).join(', ')}; bot's own log: ${report.botMs.map(ms).join(', ')}`,
+        ],
+        [
+          'same calls one after another',
+          ms(report.sequentialTotal),
+          `${report.sequential.length} calls, ${report.sequential.reduce((n, c) => n + c.requests, 0)} requests`,
+        ],
+        [
+          'longest chain of dependent calls',
+          ms(chainMs),
+          `${report.chain.label}: ${report.chain.requests} requests in sequence; median of ${report.chain.runs.map(ms).join(', ')}`,
+        ],
+      ]),
+    );
+    print(
+      `sequential / report ${ratio(seqRatio)} (target ≥ 5×); report / longest chain ${ratio(chainRatio)} (target ≤ 1.5×)`,
+    );
+    print(
+      'Dependency depth (src/domain/status.ts): gatherStatus starts every port call in one Promise.all, and a ' +
+        "check's actual and expected queries in parallel: 1 port call deep. Inside the adapters:",
+    );
+    const byPort = new Map<string, TimedCall[]>();
+    for (const c of report.sequential) byPort.set(c.port, [...(byPort.get(c.port) ?? []), c]);
+    print(
+      table([
+        ['port', 'calls', 'requests per call', 'time per call (one after another)'],
+        ...[...byPort].map(([port, list]) => [
+          port,
+          String(list.length),
+          [...new Set(list.map((c) => c.requests))].join('/'),
+          list.map((c) => ms(c.ms)).join(', '),
+        ]),
+      ]),
+    );
+    const failed = report.sequential.filter((c) => !c.ok);
+    for (const c of failed) print(`  ! ${c.label} failed: ${c.error}`);
+    if (report.unknownLines > 0) print(`  ! the reports had ${report.unknownLines} lines marked as not answered`);
+    print('  (run_history is served by Firestore, not the sandbox: the bench adds the same 200 ms in front of it)');
+    print();
+
+    // ---- (c)
+    const totalPortCalls = PORT_NAMES.reduce((n, p) => n + shared.portCalls[p], 0);
+    const totalComponents = PORT_NAMES.reduce((n, p) => n + shared.components[p], 0);
+    const totalRequests50 = PORT_NAMES.reduce((n, p) => n + shared.requests[p], 0);
+    const totalOne = PORT_NAMES.reduce((n, p) => n + shared.oneReport[p], 0);
+    print(
+      `(c) Google calls for ${SHARED_REQUESTS} concurrent /pipeline status ${REPORT_DATE} (cache emptied first; ${shared.acked} acked, ${shared.refused} reports refused by Slack)`,
+    );
+    print(
+      table([
+        ['port (API)', 'components', 'port calls', 'HTTP requests', 'one report alone', 'requests per component'],
+        ...PORT_NAMES.map((p) => [
+          `${p} (${PORT_API[p] ?? 'firestore'})`,
+          String(shared.components[p]),
+          String(shared.portCalls[p]),
+          PORT_API[p] ? String(shared.requests[p]) : `${shared.requests[p]} (queries)`,
+          String(shared.oneReport[p]),
+          (shared.requests[p] / Math.max(1, shared.components[p])).toFixed(1),
+        ]),
+        [
+          'total',
+          String(totalComponents),
+          String(totalPortCalls),
+          String(totalRequests50),
+          String(totalOne),
+          (totalRequests50 / totalComponents).toFixed(2),
+        ],
+      ]),
+    );
+    print(
+      `Components from the config: ${rig.config.phases.length} services, ${functionNames(rig.config).length} functions, ` +
+        `${rig.config.selfHeal ? 1 : 0} scheduler job, ${shared.components.dataChecks} BigQuery queries ` +
+        `(${rig.config.dataChecks.length} checks + expected), run_history, logs, ${shared.components.monitoring} Monitoring reads.`,
+    );
+    if (shared.duplicateQueries > 0) {
+      print(
+        `  note: ${shared.duplicateQueries} of the ${shared.components.dataChecks} queries repeat another's SQL (shared expected queries), and run anyway`,
+      );
+    }
+    print();
+
+    // ---- (d)
+    const growth = mb(memory.at1000 - memory.at500);
+    const growthPct = ((memory.at1000 - memory.at500) / memory.at500) * 100;
+    print(
+      `(d) Memory over ${MEMORY_COMMANDS} commands (batches of ${MEMORY_BATCH}, status with and without --fresh, 3 dates), ${memory.acked} acked, ${memory.reportsComputed} reports computed, ${(memory.ms / 1000).toFixed(1)} s`,
+    );
+    print(
+      table([
+        ['point', 'RSS', 'heap used'],
+        ['before', fmtMb(mb(memory.start)), ''],
+        ['after 500', fmtMb(mb(memory.at500)), fmtMb(mb(memory.heapAt500))],
+        ['after 1,000', fmtMb(mb(memory.at1000)), fmtMb(mb(memory.heapAt1000))],
+      ]),
+    );
+    print(
+      `growth over the last 500: ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB (${growthPct >= 0 ? '+' : ''}${growthPct.toFixed(1)}%); ` +
+        `RSS is this whole process (bot, sandbox, fake Slack, bare server, client)${gc ? ', read after a forced GC' : ''}`,
+    );
+    if (rig.logs.warnings > 0) {
+      print(`  ! the bot logged ${rig.logs.warnings} warnings/errors, e.g.:`);
+      for (const s of rig.logs.samples) print(`    ${s}`);
+    }
+    print();
+
+    // ---- summary
+    const cpu = cpus()[0]?.model ?? 'unknown CPU';
+    print(
+      `Summary (Node ${process.version}, ${availableParallelism()} cores, ${cpu}, load ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}; run_history: ${rig.runHistoryBackend.replace(/ \(.*\)$/, '')})`,
+    );
+    const perComponent = PORT_NAMES.every((p) => shared.portCalls[p] === shared.components[p]);
+    print(
+      table([
+        ['figure', 'measured', 'target', 'result'],
+        [
+          '(a) ack p99, bot / bare server',
+          `${ms(botP99)} / ${ms(bareP99)} = ${ratio(ackRatio)}`,
+          '≤ 3×',
+          verdict(ackRatio <= 3),
+        ],
+        [
+          "(a) margin to Slack's 3 s ack",
+          ms(SLACK_ACK_DEADLINE_MS - botP99),
+          '> 0',
+          verdict(botP99 < SLACK_ACK_DEADLINE_MS),
+        ],
+        [
+          '(b) sequential / report',
+          `${ms(report.sequentialTotal)} / ${ms(reportMs)} = ${ratio(seqRatio)}`,
+          '≥ 5×',
+          verdict(seqRatio >= 5),
+        ],
+        [
+          '(b) report / longest chain',
+          `${ms(reportMs)} / ${ms(chainMs)} = ${ratio(chainRatio)}`,
+          '≤ 1.5×',
+          verdict(chainRatio <= 1.5),
+        ],
+        [
+          `(c) port calls for ${SHARED_REQUESTS} requests`,
+          `${totalPortCalls} for ${totalComponents} components`,
+          '1 per component',
+          verdict(perComponent),
+        ],
+        [
+          `(c) HTTP requests for ${SHARED_REQUESTS} requests`,
+          `${totalRequests50} (one report alone: ${totalOne})`,
+          `${totalComponents} (1 per component)`,
+          verdict(totalRequests50 === totalComponents),
+        ],
+        [
+          `(d) RSS after ${MEMORY_COMMANDS.toLocaleString('en')} commands`,
+          fmtMb(mb(memory.at1000)),
+          `< ${MEMORY_LIMIT_MB} MB`,
+          verdict(mb(memory.at1000) < MEMORY_LIMIT_MB),
+        ],
+        [
+          '(d) RSS growth over the last 500',
+          `${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB (${growthPct >= 0 ? '+' : ''}${growthPct.toFixed(1)}%)`,
+          `flat (< ${FLAT_PERCENT}%)`,
+          verdict(growthPct < FLAT_PERCENT),
+        ],
+      ]),
+    );
+    print(`Total bench time ${elapsed()}.`);
+  } catch (error) {
+    process.stderr.write(
+      `bench could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    await cleanup();
+    return 1;
+  }
+  progress('stopping');
+  await cleanup();
+  process.stdout.write(`\n${out.join('\n')}\n`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${String(error)}\n`);
+    process.exit(1);
+  },
+);

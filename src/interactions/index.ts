@@ -1,0 +1,21 @@
+/** Registers every button and modal listener. */
+import type { App } from '@slack/bolt';
+import type { Deps } from '../commands/deps.js';
+import { actions, views } from '../ids.js';
+import { makePlanSubmit } from './plan-submit.js';
+import { makeRequestAction } from './request-actions.js';
+import { makeOpenDeployVerify, makeOpenHeal, makeRefreshStatus } from './status-buttons.js';
+
+export function register(app: App, deps: Deps): void {
+  const requestAction = makeRequestAction(deps);
+  for (const id of [actions.approve, actions.reject, actions.cancel, actions.retry, actions.resume, actions.undo]) {
+    app.action(id, requestAction);
+  }
+  app.action(actions.refreshStatus, makeRefreshStatus(deps));
+  app.action(actions.openHeal, makeOpenHeal(deps));
+  app.action(actions.openDeployVerify, makeOpenDeployVerify(deps));
+  const submit = makePlanSubmit(deps);
+  for (const id of [views.healPlan, views.backfillPlan, views.rollbackPlan, views.selfHealPlan]) {
+    app.view(id, submit);
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The layer rules live in biome.json (`noRestrictedImports` overrides for src/domain and
+ * src/views), so `npm run lint` fails when a layer reaches up or out. Each case copies the
+ * project's own biome.json next to one file in a temp tree and runs the project's Biome on it.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../..');
+const biome = join(root, 'node_modules/.bin/biome');
+const dirs: string[] = [];
+
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** Lint `files` (path → source) under a copy of the project's biome.json; exit code and output. */
+function lint(files: Record<string, string>): { code: number; output: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'layers-'));
+  dirs.push(dir);
+  const config = JSON.parse(readFileSync(join(root, 'biome.json'), 'utf8')) as Record<string, unknown>;
+  // Not a git checkout: the ignore file would hide everything. The schema stays the project's.
+  config.vcs = { enabled: false };
+  config.$schema = join(root, 'node_modules/@biomejs/biome/configuration_schema.json');
+  writeFileSync(join(dir, 'biome.json'), JSON.stringify(config, null, 2));
+  for (const [path, source] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), source);
+  }
+  const result = spawnSync(biome, ['lint', '--config-path', dir, '--colors=off', dir], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (result.error) throw result.error;
+  return { code: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
+}
+
+const domainPure = 'src/domain is pure: define a port and implement it in src/gcp or src/store';
+const viewsNoIo = 'src/views are pure functions from data to Block Kit: no I/O';
+const viewsLayer = 'src/views may import only domain types and other views.';
+
+describe('npm run lint enforces the layers (biome.json)', () => {
+  it.each([
+    {
+      name: 'src/domain importing @slack/bolt',
+      path: 'src/domain/bad.ts',
+      source: "import { App } from '@slack/bolt';\n\nexport const make = () => new App({});\n",
+      message: domainPure,
+    },
+    {
+      name: 'src/domain importing a Google client',
+      path: 'src/domain/bad.ts',
+      source: "import { ServicesClient } from '@google-cloud/run';\n\nexport const c = ServicesClient;\n",
+      message: domainPure,
+    },
+    {
+      name: 'src/domain importing an adapter',
+      path: 'src/domain/bad.ts',
+      source: "import { guarded } from '../gcp/call.js';\n\nexport const g = guarded;\n",
+      message: 'src/domain depends on nothing above it',
+    },
+    {
+      name: 'src/views importing node:fs',
+      path: 'src/views/bad.ts',
+      source:
+        "import { readFileSync } from 'node:fs';\n\nexport const view = () => readFileSync('/etc/hostname', 'utf8');\n",
+      message: viewsNoIo,
+    },
+    {
+      name: 'src/views importing src/gcp',
+      path: 'src/views/bad.ts',
+      source: "import { guarded } from '../gcp/call.js';\n\nexport const g = guarded;\n",
+      message: viewsLayer,
+    },
+  ])('fails on $name, with the rule’s message', ({ path, source, message }) => {
+    const { code, output } = lint({ [path]: source });
+    expect(code, output).not.toBe(0);
+    expect(output).toContain('lint/style/noRestrictedImports');
+    expect(output).toContain(message);
+    expect(output).toContain(path.split('/').at(-1));
+  });
+
+  it('passes files that keep to their layer', () => {
+    const { code, output } = lint({
+      'src/domain/good.ts':
+        "import type { IsoDate } from './ports.js';\n\nexport const day = (d: IsoDate): string => d;\n",
+      'src/views/good.ts':
+        "import type { StatusReport } from '../domain/status.js';\nimport { esc } from './common.js';\n\nexport const title = (r: StatusReport): string => esc(r.date);\n",
+      // The same imports are fine outside those layers.
+      'src/gcp/fine.ts': "import { readFileSync } from 'node:fs';\n\nexport const read = readFileSync;\n",
+    });
+    expect(code, output).toBe(0);
+    expect(output).not.toContain('noRestrictedImports');
+  });
+});
