@@ -104,13 +104,20 @@ const gc: (() => void) | undefined = (() => {
   }
 })();
 
-async function settledRss(): Promise<{ rss: number; heapUsed: number }> {
+interface Mem {
+  rss: number;
+  heapUsed: number;
+  /** Memory outside the JS heap that V8 knows of (Buffers, ArrayBuffers). */
+  external: number;
+}
+
+async function settledMemory(): Promise<Mem> {
   for (let i = 0; i < 2; i++) {
     gc?.();
     await sleep(50);
   }
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed };
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
 }
 
 async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -181,12 +188,168 @@ async function startBareServer(secret: string): Promise<{ url: URL; server: Serv
   return { url: new URL(`http://127.0.0.1:${port}/slack/events`), server };
 }
 
+// ---- the stand-ins (sandbox + fake Slack) in a child process ----------------------------------------
+//
+// Google and Slack are other machines in production: here they run in a child process, so the
+// bot's process (measured for memory, and for latency beside the bare server) holds only the bot,
+// the bare server and the load client. The parent drives the child over IPC.
+
+type Fault = Parameters<Sandbox['setFault']>[1];
+
+interface StandInsReady {
+  sandboxUrl: string;
+  /** The fake Slack's Web API, e.g. `http://127.0.0.1:PORT/api/`. */
+  slackApiUrl: string;
+  identity: FakeSlack['identity'];
+}
+
+type Rpc =
+  | { op: 'setFault'; api: ApiName; fault: Fault }
+  | { op: 'clearFaults' }
+  | { op: 'counts' }
+  | { op: 'resetCounts' }
+  | { op: 'responseUrls'; n: number }
+  | { op: 'resetFake' }
+  | { op: 'rss' }
+  | { op: 'stop' };
+
+/** One response_url post the fake Slack received: its status, and lines that say an API did not answer. */
+interface ResponseEvent {
+  event: 'response';
+  status: number;
+  unanswered: number;
+}
+
+const STAND_INS_FLAG = '--stand-ins';
+const USER = 'U0ALICE';
+const CHANNEL = 'C0OPS';
+
+async function runStandIns(configFile: string, project: string): Promise<void> {
+  const config = loadPipeline(configFile, project);
+  const sandbox = await startSandbox({ config, scenario: 'jan20' });
+  const fake = await startFakeSlack();
+  const send = (m: unknown) => process.send?.(m);
+  fake.on('call', (call) => {
+    if (call.method !== 'response_url') return;
+    const text = JSON.stringify(call.body);
+    const event: ResponseEvent = {
+      event: 'response',
+      status: call.status,
+      unanswered: (text.match(/no answer|API unavailable|error: /g) ?? []).length,
+    };
+    send(event);
+  });
+  const handle = async (rpc: Rpc): Promise<unknown> => {
+    switch (rpc.op) {
+      case 'setFault':
+        sandbox.setFault(rpc.api, rpc.fault);
+        return null;
+      case 'clearFaults':
+        sandbox.clearFaults();
+        return null;
+      case 'counts':
+        return { ...sandbox.counts };
+      case 'resetCounts':
+        sandbox.resetCounts();
+        return null;
+      case 'responseUrls':
+        return Array.from({ length: rpc.n }, () => ({
+          responseUrl: fake.createResponseUrl({ channel: CHANNEL, user: USER }),
+          triggerId: fake.issueTrigger(USER),
+        }));
+      case 'resetFake':
+        fake.reset();
+        return null;
+      case 'rss':
+        return process.memoryUsage().rss;
+      case 'stop':
+        await fake.close();
+        await sandbox.close();
+        setImmediate(() => process.exit(0));
+        return null;
+    }
+  };
+  process.on('message', (m: { id: number; rpc: Rpc }) => {
+    handle(m.rpc).then(
+      (result) => send({ id: m.id, result }),
+      (error: unknown) => send({ id: m.id, error: String(error) }),
+    );
+  });
+  // The parent went away without stopping us: go too.
+  process.on('disconnect', () => process.exit(0));
+  const ready: StandInsReady = { sandboxUrl: sandbox.url, slackApiUrl: fake.apiUrl, identity: fake.identity };
+  send({ ready });
+}
+
+interface StandIns {
+  ready: StandInsReady;
+  call<T>(rpc: Rpc): Promise<T>;
+  onResponse(listener: (e: ResponseEvent) => void): void;
+  stop(): Promise<void>;
+}
+
+async function startStandIns(configFile: string, project: string): Promise<StandIns> {
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [STAND_INS_FLAG, configFile, project], {
+    execArgv: process.execArgv,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const listeners: ((e: ResponseEvent) => void)[] = [];
+  let nextId = 1;
+  let exited = false;
+  const ready = await new Promise<StandInsReady>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the stand-ins did not start within 60 s')), 60_000);
+    child.on('message', (m: { ready?: StandInsReady; id?: number; result?: unknown; error?: string }) => {
+      if (m.ready) {
+        clearTimeout(timer);
+        resolve(m.ready);
+      } else if ((m as Partial<ResponseEvent>).event === 'response') {
+        for (const l of listeners) l(m as unknown as ResponseEvent);
+      } else if (m.id !== undefined) {
+        const p = pending.get(m.id);
+        pending.delete(m.id);
+        if (m.error !== undefined) p?.reject(new Error(m.error));
+        else p?.resolve(m.result);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      exited = true;
+      clearTimeout(timer);
+      const error = new Error(`the stand-ins process exited (${signal ?? `code ${code}`})`);
+      reject(error);
+      for (const p of pending.values()) p.reject(error);
+      pending.clear();
+    });
+  });
+  const call = <T>(rpc: Rpc): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (exited) return reject(new Error('the stand-ins process is gone'));
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      child.send({ id, rpc });
+    });
+  return {
+    ready,
+    call,
+    onResponse: (l) => listeners.push(l),
+    async stop() {
+      if (exited) return;
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      await Promise.race([call({ op: 'stop' }).catch(() => undefined), sleep(5000)]);
+      await Promise.race([gone, sleep(5000)]);
+      if (!exited) {
+        child.kill('SIGKILL');
+        await gone;
+      }
+    },
+  };
+}
+
 // ---- the app, assembled as in production but local ---------------------------------------------
 
 interface Rig {
   config: PipelineConfig;
-  sandbox: Sandbox;
-  fake: FakeSlack;
+  standIns: StandIns;
   bot: Bot;
   appUrl: URL;
   secret: string;
@@ -196,12 +359,12 @@ interface Rig {
   /** Extra latency (ms) in front of run_history, which the sandbox does not serve. */
   runHistoryLatency: { ms: number };
   runHistoryBackend: string;
-  /** response_url posts seen at the fake Slack, and those it refused. */
-  responses: { seen: number; refused: number; lastText: string };
+  /** response_url posts seen at the fake Slack, those it refused, and lines marked unanswered. */
+  responses: { seen: number; refused: number; unanswered: number };
   logs: { warnings: number; samples: string[]; lastReportMs: number | undefined };
-  /** A signed-ready slash command payload as Slack sends it (with a live response_url). */
-  commandBody(text: string): string;
-  command(text: string): Promise<Sent>;
+  /** Slash command payloads as Slack sends them, each with a live response_url. */
+  commandBodies(texts: string[]): Promise<string[]>;
+  counts(): Promise<Record<ApiName, number>>;
 }
 
 /** Counts every call into each port and can delay them, without touching the adapters. */
@@ -224,44 +387,38 @@ function instrument(ports: StatusPorts, counts: Record<PortName, number>, delayM
 
 async function startRig(cleanups: (() => Promise<void>)[]): Promise<Rig> {
   const configFile = fileURLToPath(new URL('../config/pipeline.example.yml', import.meta.url));
-  let config = loadPipeline(configFile, `bench-${randomBytes(4).toString('hex')}`);
+  const project = `bench-${randomBytes(4).toString('hex')}`;
+  let config = loadPipeline(configFile, project);
 
-  // run_history: the Firestore emulator when there is one (started here when gcloud is installed).
-  let emulators: RunningEmulators | undefined;
+  progress('starting the stand-ins process (sandbox, fake Slack)');
+  const standIns = await startStandIns(configFile, project);
+  cleanups.unshift(() => standIns.stop());
+  const { sandboxUrl, slackApiUrl, identity } = standIns.ready;
+  config = pointAt(config, sandboxUrl);
+
+  // run_history: the Firestore emulator when there is one (started here when gcloud is installed),
+  // seeded with the same scenario the sandbox serves; else in memory as src/local/stack.ts does.
   let backend = 'in memory (no gcloud)';
   if (!process.env.FIRESTORE_EMULATOR_HOST && gcloudAvailable()) {
     progress('starting the Firestore emulator');
-    emulators = await startEmulators({ pubsub: false });
-    const running = emulators;
-    cleanups.unshift(() => running.stop());
+    const emulators: RunningEmulators = await startEmulators({ pubsub: false });
+    cleanups.unshift(() => emulators.stop());
     if (emulators.firestoreHost) process.env.FIRESTORE_EMULATOR_HOST = emulators.firestoreHost;
     backend = `Firestore emulator at ${emulators.firestoreHost} (started by the bench)`;
   } else if (process.env.FIRESTORE_EMULATOR_HOST) {
     backend = `Firestore emulator at ${process.env.FIRESTORE_EMULATOR_HOST} (FIRESTORE_EMULATOR_HOST)`;
   }
-  let db: Firestore | undefined;
+  const docs = buildScenario('jan20', config, new Date()).runHistory;
+  let runHistory: StatusPorts['runHistory'] & RunHistoryControl;
   if (process.env.FIRESTORE_EMULATOR_HOST) {
-    const client = firestoreClient(config.project, true);
-    db = client;
-    cleanups.unshift(() => client.terminate());
+    const db: Firestore = firestoreClient(config.project, true);
+    cleanups.unshift(() => db.terminate());
+    await seedRunHistory(db, config.runHistory.collection, docs);
+    runHistory = createRunHistoryAdapter({ db, config: config.runHistory, deadlineMs: config.limits.callDeadlineMs });
+  } else {
+    runHistory = createMemoryRunHistory(() => docs, config.runHistory);
   }
 
-  const sandbox = await startSandbox({
-    config,
-    scenario: 'jan20',
-    onScenario: async (state) => {
-      if (db) await seedRunHistory(db, config.runHistory.collection, state.runHistory);
-    },
-  });
-  cleanups.unshift(() => sandbox.close());
-  config = pointAt(config, sandbox.url);
-
-  const fake = await startFakeSlack();
-  cleanups.unshift(() => fake.close());
-
-  const runHistory = db
-    ? createRunHistoryAdapter({ db, config: config.runHistory, deadlineMs: config.limits.callDeadlineMs })
-    : createMemoryRunHistory(() => sandbox.state.runHistory, config.runHistory);
   const portCalls = Object.fromEntries(PORT_NAMES.map((n) => [n, 0])) as Record<PortName, number>;
   const runHistoryLatency = { ms: 0 };
   // The bench only reads: phase triggers (and the Pub/Sub client they need) are never called.
@@ -286,7 +443,7 @@ async function startRig(cleanups: (() => Promise<void>)[]): Promise<Rig> {
     ...loadEnv({}),
     SLACK_BOT_TOKEN: 'xoxb-bench',
     SLACK_SIGNING_SECRET: secret,
-    SLACK_API_URL: fake.apiUrl,
+    SLACK_API_URL: slackApiUrl,
     demo: false,
     socketMode: false,
   };
@@ -295,48 +452,49 @@ async function startRig(cleanups: (() => Promise<void>)[]): Promise<Rig> {
     config,
     log,
     ports,
-    botIdentity: { botId: fake.identity.botId, botUserId: fake.identity.botUserId },
+    botIdentity: { botId: identity.botId, botUserId: identity.botUserId },
     drainMs: 5000,
   });
   const port = await bot.start(0);
   cleanups.unshift(() => bot.stop());
   const appUrl = new URL(`http://127.0.0.1:${port}/slack/events`);
 
-  const responses = { seen: 0, refused: 0, lastText: '' };
-  fake.on('call', (call) => {
-    if (call.method !== 'response_url') return;
+  const responses = { seen: 0, refused: 0, unanswered: 0 };
+  standIns.onResponse((e) => {
     responses.seen++;
-    if (call.status !== 200) responses.refused++;
-    responses.lastText = JSON.stringify(call.body);
+    if (e.status !== 200) responses.refused++;
+    responses.unanswered += e.unanswered;
   });
 
-  const commandBody = (text: string): string => {
-    const user = 'U0ALICE';
-    const channel = 'C0OPS';
-    const match = /^(\/\S+)\s*(.*)$/.exec(text);
-    const payload: Record<string, string> = {
-      token: 'bench-verification-token',
-      team_id: fake.identity.teamId,
-      team_domain: fake.identity.teamDomain,
-      channel_id: channel,
-      channel_name: 'ops',
-      user_id: user,
-      user_name: 'alice',
-      command: match?.[1] ?? text,
-      text: match?.[2] ?? '',
-      api_app_id: fake.identity.appId,
-      is_enterprise_install: 'false',
-      response_url: fake.createResponseUrl({ channel, user }),
-      trigger_id: fake.issueTrigger(user),
-    };
-    return new URLSearchParams(payload).toString();
+  const commandBodies = async (texts: string[]): Promise<string[]> => {
+    const urls = await standIns.call<{ responseUrl: string; triggerId: string }[]>({
+      op: 'responseUrls',
+      n: texts.length,
+    });
+    return texts.map((text, i) => {
+      const match = /^(\/\S+)\s*(.*)$/.exec(text);
+      const payload: Record<string, string> = {
+        token: 'bench-verification-token',
+        team_id: identity.teamId,
+        team_domain: identity.teamDomain,
+        channel_id: CHANNEL,
+        channel_name: 'ops',
+        user_id: USER,
+        user_name: 'alice',
+        command: match?.[1] ?? text,
+        text: match?.[2] ?? '',
+        api_app_id: identity.appId,
+        is_enterprise_install: 'false',
+        response_url: urls[i]?.responseUrl ?? '',
+        trigger_id: urls[i]?.triggerId ?? '',
+      };
+      return new URLSearchParams(payload).toString();
+    });
   };
-  const command = (text: string): Promise<Sent> => postSigned(appUrl, secret, commandBody(text));
 
   return {
     config,
-    sandbox,
-    fake,
+    standIns,
     bot,
     appUrl,
     secret,
@@ -346,15 +504,16 @@ async function startRig(cleanups: (() => Promise<void>)[]): Promise<Rig> {
     runHistoryBackend: backend,
     responses,
     logs,
-    commandBody,
-    command,
+    commandBodies,
+    counts: () => standIns.call<Record<ApiName, number>>({ op: 'counts' }),
   };
 }
 
 /** Send `texts` concurrently; resolves when every ack is in and every report reached the fake Slack. */
 async function burst(rig: Rig, texts: string[], timeoutMs = 60_000): Promise<Sent[]> {
+  const bodies = await rig.commandBodies(texts);
   const target = rig.responses.seen + texts.length;
-  const sent = await Promise.all(texts.map((t) => rig.command(t)));
+  const sent = await Promise.all(bodies.map((b) => postSigned(rig.appUrl, rig.secret, b)));
   const acked = sent.filter((s) => s.status === 200).length;
   const expected = target - (texts.length - acked);
   await until(() => rig.responses.seen >= expected, timeoutMs, `${acked} status reports in Slack`);
@@ -372,15 +531,17 @@ interface AckResult {
 
 async function measureAcks(rig: Rig, bareUrl: URL): Promise<AckResult> {
   const result: AckResult = { bot: [], bare: [], errors: [], rounds: [] };
-  // The same payload the bot gets, so both sides hash and parse the same bytes.
-  const bareBody = () => rig.commandBody('/pipeline status');
+  // The same payloads the bot gets, so both sides hash and parse the same bytes.
+  const bareBodies = (n: number) => rig.commandBodies(Array.from({ length: n }, () => '/pipeline status'));
   // Warm up both sides (JIT, first report, clients) outside the measurement.
-  await Promise.all(Array.from({ length: 20 }, () => postSigned(bareUrl, rig.secret, bareBody())));
-  await burst(rig, Array.from({ length: 20 }, () => '/pipeline status'));
+  await Promise.all((await bareBodies(20)).map((b) => postSigned(bareUrl, rig.secret, b)));
+  await burst(
+    rig,
+    Array.from({ length: 20 }, () => '/pipeline status'),
+  );
   for (let round = 1; round <= ACK_ROUNDS; round++) {
-    const bare = await Promise.all(
-      Array.from({ length: ACK_CONCURRENCY }, () => postSigned(bareUrl, rig.secret, bareBody())),
-    );
+    const bodies = await bareBodies(ACK_CONCURRENCY);
+    const bare = await Promise.all(bodies.map((b) => postSigned(bareUrl, rig.secret, b)));
     // A cold cache: the burst also pays for one real report, shared by all 200.
     rig.bot.deps.statusCache.invalidate();
     const bot = await burst(
@@ -499,14 +660,17 @@ function reportCalls(
   return calls;
 }
 
-const totalRequests = (sandbox: Sandbox) => GOOGLE_APIS.reduce((sum, a) => sum + sandbox.counts[a], 0);
+const totalRequests = async (rig: Rig) => {
+  const counts = await rig.counts();
+  return GOOGLE_APIS.reduce((sum, a) => sum + counts[a], 0);
+};
 
 async function timeCall(rig: Rig, c: ReturnType<typeof reportCalls>[number]): Promise<TimedCall> {
-  const before = totalRequests(rig.sandbox);
+  const before = await totalRequests(rig);
   const started = performance.now();
   const probe = await c.run();
   const took = performance.now() - started;
-  const requests = PORT_API[c.port] === undefined ? 1 : totalRequests(rig.sandbox) - before;
+  const requests = PORT_API[c.port] === undefined ? 1 : (await totalRequests(rig)) - before;
   return {
     label: c.label,
     port: c.port,
@@ -521,20 +685,25 @@ async function measureReport(rig: Rig): Promise<ReportResult> {
   const text = `/pipeline status ${REPORT_DATE} --fresh`;
   // Warm: one report without latency, so the first measured one pays no first-call costs.
   await burst(rig, [text]);
-  for (const api of GOOGLE_APIS) rig.sandbox.setFault(api, { latencyMs: LATENCY_MS });
+  for (const api of GOOGLE_APIS) {
+    await rig.standIns.call({ op: 'setFault', api, fault: { latencyMs: LATENCY_MS } });
+  }
   rig.runHistoryLatency.ms = LATENCY_MS;
   try {
     const e2e: number[] = [];
     const botMs: number[] = [];
-    let unknownLines = 0;
+    // A line whose API erred or timed out would make the figure meaningless: count them.
+    const unanswered = rig.responses.unanswered;
     for (let i = 0; i < REPORT_REPEATS; i++) {
+      const [body] = await rig.commandBodies([text]);
+      const seen = rig.responses.seen;
       const started = performance.now();
-      await burst(rig, [text]);
+      await postSigned(rig.appUrl, rig.secret, body ?? '');
+      await until(() => rig.responses.seen > seen, 30_000, 'the report in Slack');
       e2e.push(performance.now() - started);
       if (rig.logs.lastReportMs !== undefined) botMs.push(rig.logs.lastReportMs);
-      // A line whose API erred or timed out would make the figure meaningless: count them.
-      unknownLines += (rig.responses.lastText.match(/no answer|API unavailable|error: /g) ?? []).length;
     }
+    const unknownLines = rig.responses.unanswered - unanswered;
     progress(`(b) report with ${LATENCY_MS} ms per call: ${e2e.map(ms).join(', ')}`);
 
     const calls = reportCalls(rig.ports, rig.config, REPORT_DATE);
@@ -562,7 +731,7 @@ async function measureReport(rig: Rig): Promise<ReportResult> {
       unknownLines,
     };
   } finally {
-    rig.sandbox.clearFaults();
+    await rig.standIns.call({ op: 'clearFaults' });
     rig.runHistoryLatency.ms = 0;
   }
 }
@@ -596,17 +765,18 @@ function components(config: PipelineConfig): Record<PortName, number> {
   };
 }
 
-function requestsByPort(rig: Rig): Record<PortName, number> {
+async function requestsByPort(rig: Rig): Promise<Record<PortName, number>> {
+  const counts = await rig.counts();
   return Object.fromEntries(
     PORT_NAMES.map((p) => {
       const api = PORT_API[p];
-      return [p, api ? rig.sandbox.counts[api] : rig.portCalls[p]];
+      return [p, api ? counts[api] : rig.portCalls[p]];
     }),
   ) as Record<PortName, number>;
 }
 
-function resetCounters(rig: Rig): void {
-  rig.sandbox.resetCounts();
+async function resetCounters(rig: Rig): Promise<void> {
+  await rig.standIns.call({ op: 'resetCounts' });
   for (const p of PORT_NAMES) rig.portCalls[p] = 0;
 }
 
@@ -614,12 +784,12 @@ async function measureShared(rig: Rig): Promise<SharedResult> {
   const text = `/pipeline status ${REPORT_DATE}`;
   // One report alone, for the baseline of requests per report.
   rig.bot.deps.statusCache.invalidate();
-  resetCounters(rig);
+  await resetCounters(rig);
   await burst(rig, [text]);
-  const oneReport = requestsByPort(rig);
+  const oneReport = await requestsByPort(rig);
 
   rig.bot.deps.statusCache.invalidate();
-  resetCounters(rig);
+  await resetCounters(rig);
   const refusedBefore = rig.responses.refused;
   const sent = await burst(
     rig,
@@ -632,7 +802,7 @@ async function measureShared(rig: Rig): Promise<SharedResult> {
   return {
     components: components(rig.config),
     portCalls: { ...rig.portCalls },
-    requests: requestsByPort(rig),
+    requests: await requestsByPort(rig),
     oneReport,
     acked: sent.filter((s) => s.status === 200).length,
     refused: rig.responses.refused - refusedBefore,
@@ -643,53 +813,57 @@ async function measureShared(rig: Rig): Promise<SharedResult> {
 // ---- (d) memory over 1,000 commands ---------------------------------------------------------------
 
 interface MemoryResult {
-  start: number;
-  at500: number;
-  at1000: number;
-  heapAt500: number;
-  heapAt1000: number;
+  start: Mem;
+  at500: Mem;
+  at1000: Mem;
+  standInsRss: number;
   reportsComputed: number;
   acked: number;
   ms: number;
 }
 
 async function measureMemory(rig: Rig): Promise<MemoryResult> {
+  // Three dates, three in ten with --fresh: the cache answers most, the report path runs often.
   const variants = [
     '/pipeline status',
     `/pipeline status ${REPORT_DATE}`,
-    '/pipeline status --fresh',
-    `/pipeline status ${REPORT_DATE} --fresh`,
     '/pipeline status yesterday',
+    `/pipeline status ${REPORT_DATE} --fresh`,
+    '/pipeline status',
     '/pipeline status yesterday --fresh',
+    `/pipeline status ${REPORT_DATE}`,
+    '/pipeline status --fresh',
+    '/pipeline status yesterday',
+    `/pipeline status ${REPORT_DATE}`,
   ];
-  resetCounters(rig);
-  rig.fake.reset();
-  const start = await settledRss();
+  await resetCounters(rig);
+  const start = await settledMemory();
   let at500 = start;
   let acked = 0;
   const started = performance.now();
   for (let done = 0; done < MEMORY_COMMANDS; ) {
-    const texts = Array.from({ length: MEMORY_BATCH }, (_, i) => variants[(done + i) % variants.length] as string);
+    const texts = Array.from(
+      { length: MEMORY_BATCH },
+      (_, i) => variants[(done + i) % variants.length] as string,
+    );
     const sent = await burst(rig, texts);
     acked += sent.filter((s) => s.status === 200).length;
     done += texts.length;
-    // The fake Slack keeps every message it was sent, in this process: forget them, so the
-    // reading is the bot's memory rather than the fake's transcript.
-    rig.fake.reset();
+    // The fake Slack keeps a transcript of everything: drop it, to keep the stand-ins small.
+    await rig.standIns.call({ op: 'resetFake' });
     if (done === MEMORY_COMMANDS / 2) {
-      at500 = await settledRss();
+      at500 = await settledMemory();
       progress(`(d) ${done} commands: RSS ${fmtMb(mb(at500.rss))}`);
     }
   }
-  const at1000 = await settledRss();
+  const at1000 = await settledMemory();
   progress(`(d) ${MEMORY_COMMANDS} commands: RSS ${fmtMb(mb(at1000.rss))}`);
   const services = rig.config.phases.length;
   return {
-    start: start.rss,
-    at500: at500.rss,
-    at1000: at1000.rss,
-    heapAt500: at500.heapUsed,
-    heapAt1000: at1000.heapUsed,
+    start,
+    at500,
+    at1000,
+    standInsRss: await rig.standIns.call<number>({ op: 'rss' }),
     reportsComputed: Math.round(rig.portCalls.cloudRun / Math.max(1, services)),
     acked,
     ms: performance.now() - started,
@@ -734,7 +908,6 @@ async function main(): Promise<number> {
   const out: string[] = [];
   const print = (s = '') => out.push(s);
   try {
-    progress('starting the sandbox, the fake Slack and the bot');
     const rig = await startRig(cleanups);
     const bare = await startBareServer(rig.secret);
     cleanups.unshift(
@@ -883,22 +1056,29 @@ async function main(): Promise<number> {
     print();
 
     // ---- (d)
-    const growth = mb(memory.at1000 - memory.at500);
-    const growthPct = ((memory.at1000 - memory.at500) / memory.at500) * 100;
+    const growth = mb(memory.at1000.rss - memory.at500.rss);
+    const growthPct = ((memory.at1000.rss - memory.at500.rss) / memory.at500.rss) * 100;
+    const signed = (n: number, unit: string) => `${n >= 0 ? '+' : ''}${n.toFixed(1)}${unit}`;
     print(
-      `(d) Memory over ${MEMORY_COMMANDS} commands (batches of ${MEMORY_BATCH}, status with and without --fresh, 3 dates), ${memory.acked} acked, ${memory.reportsComputed} reports computed, ${(memory.ms / 1000).toFixed(1)} s`,
+      `(d) Memory of the bot's process over ${MEMORY_COMMANDS} commands (batches of ${MEMORY_BATCH}, 3 dates, 3 in 10 with --fresh): ` +
+        `${memory.acked} acked, ${memory.reportsComputed} reports computed, ${(memory.ms / 1000).toFixed(1)} s`,
     );
     print(
       table([
-        ['point', 'RSS', 'heap used'],
-        ['before', fmtMb(mb(memory.start)), ''],
-        ['after 500', fmtMb(mb(memory.at500)), fmtMb(mb(memory.heapAt500))],
-        ['after 1,000', fmtMb(mb(memory.at1000)), fmtMb(mb(memory.heapAt1000))],
+        ['point', 'RSS', 'heap used', 'external'],
+        ...(
+          [
+            ['before', memory.start],
+            ['after 500', memory.at500],
+            ['after 1,000', memory.at1000],
+          ] as const
+        ).map(([label, m]) => [label, fmtMb(mb(m.rss)), fmtMb(mb(m.heapUsed)), fmtMb(mb(m.external))]),
       ]),
     );
     print(
-      `growth over the last 500: ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB (${growthPct >= 0 ? '+' : ''}${growthPct.toFixed(1)}%); ` +
-        `RSS is this whole process (bot, sandbox, fake Slack, bare server, client)${gc ? ', read after a forced GC' : ''}`,
+      `growth over the last 500: RSS ${signed(growth, ' MB')} (${signed(growthPct, '%')}), heap ${signed(mb(memory.at1000.heapUsed - memory.at500.heapUsed), ' MB')}; ` +
+        `the process holds the bot, the bare server and the load client${gc ? '; read after a forced GC' : ''}. ` +
+        `(The stand-ins process: ${fmtMb(mb(memory.standInsRss))}.)`,
     );
     if (rig.logs.warnings > 0) {
       print(`  ! the bot logged ${rig.logs.warnings} warnings/errors, e.g.:`);
@@ -955,13 +1135,13 @@ async function main(): Promise<number> {
         ],
         [
           `(d) RSS after ${MEMORY_COMMANDS.toLocaleString('en')} commands`,
-          fmtMb(mb(memory.at1000)),
+          fmtMb(mb(memory.at1000.rss)),
           `< ${MEMORY_LIMIT_MB} MB`,
-          verdict(mb(memory.at1000) < MEMORY_LIMIT_MB),
+          verdict(mb(memory.at1000.rss) < MEMORY_LIMIT_MB),
         ],
         [
           '(d) RSS growth over the last 500',
-          `${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB (${growthPct >= 0 ? '+' : ''}${growthPct.toFixed(1)}%)`,
+          `${signed(growth, ' MB')} (${signed(growthPct, '%')})`,
           `flat (< ${FLAT_PERCENT}%)`,
           verdict(growthPct < FLAT_PERCENT),
         ],
@@ -981,8 +1161,13 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
+const role = process.argv.indexOf(STAND_INS_FLAG);
+const run =
+  role >= 0 ? runStandIns(process.argv[role + 1] ?? '', process.argv[role + 2] ?? '').then(() => undefined) : main();
+run.then(
+  (code) => {
+    if (code !== undefined) process.exit(code);
+  },
   (error: unknown) => {
     process.stderr.write(`bench failed: ${String(error)}\n`);
     process.exit(1);

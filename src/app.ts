@@ -55,13 +55,18 @@ export interface GoogleOverrides extends Partial<StatusPorts> {
  * Build the Google side: one client per API, pointed at `config.endpoints` where given
  * (a sandbox, Private Service Connect), with a pass-through auth client when `offline`.
  */
-export function buildGoogle(config: PipelineConfig, offline: boolean, overrides: GoogleOverrides = {}): GoogleSide {
+export function buildGoogle(
+  config: PipelineConfig,
+  offline: boolean,
+  overrides: GoogleOverrides = {},
+): GoogleSide {
   const e = config.endpoints;
   const deadlineMs = config.limits.callDeadlineMs;
   const { project, region } = config;
   const run = cloudRunClients(e.cloudRun, offline);
   const db = overrides.runHistory ? undefined : firestoreClient(project, offline);
-  const runHistory = overrides.runHistory ?? createRunHistoryAdapter({ db: db!, config: config.runHistory, deadlineMs });
+  const runHistory =
+    overrides.runHistory ?? createRunHistoryAdapter({ db: db!, config: config.runHistory, deadlineMs });
   const cloudRun = createCloudRunAdapter({ ...run, project, region, deadlineMs });
   const dataChecks = createDataChecksAdapter({
     bigquery: bigQueryClient(e.bigquery, project, offline),
@@ -70,8 +75,18 @@ export function buildGoogle(config: PipelineConfig, offline: boolean, overrides:
   });
   const ports: StatusPorts = {
     cloudRun,
-    functions: createFunctionsAdapter({ client: functionsClient(e.functions, offline), project, region, deadlineMs }),
-    scheduler: createSchedulerAdapter({ client: schedulerClient(e.scheduler, offline), project, region, deadlineMs }),
+    functions: createFunctionsAdapter({
+      client: functionsClient(e.functions, offline),
+      project,
+      region,
+      deadlineMs,
+    }),
+    scheduler: createSchedulerAdapter({
+      client: schedulerClient(e.scheduler, offline),
+      project,
+      region,
+      deadlineMs,
+    }),
     dataChecks,
     runHistory,
     logs: createLogsAdapter({
@@ -80,7 +95,11 @@ export function buildGoogle(config: PipelineConfig, offline: boolean, overrides:
       signatures: config.crashSignatures,
       deadlineMs,
     }),
-    monitoring: createMonitoringAdapter({ client: monitoringClient(e.monitoring, offline), project, deadlineMs }),
+    monitoring: createMonitoringAdapter({
+      client: monitoringClient(e.monitoring, offline),
+      project,
+      deadlineMs,
+    }),
     ...overrides,
   };
   const triggers =
@@ -96,20 +115,39 @@ export function buildGoogle(config: PipelineConfig, offline: boolean, overrides:
 }
 
 /** Only the read ports (status, deploy verification). */
-export function buildGooglePorts(config: PipelineConfig, offline: boolean, overrides: GoogleOverrides = {}): StatusPorts {
+export function buildGooglePorts(
+  config: PipelineConfig,
+  offline: boolean,
+  overrides: GoogleOverrides = {},
+): StatusPorts {
   return buildGoogle(config, offline, overrides).ports;
 }
 
 /** The bot's own state: Firestore when there is one, memory otherwise (the offline demo). */
-export function buildState(db: Firestore | undefined, clock: Clock): { store: RequestStore; audit: AuditLog; drafts: PlanDrafts } {
+export function buildState(
+  db: Firestore | undefined,
+  clock: Clock,
+): { store: RequestStore; audit: AuditLog; drafts: PlanDrafts } {
   if (db) {
-    return { store: createFirestoreRequestStore(db), audit: createFirestoreAuditLog(db), drafts: createFirestorePlanDrafts(db, clock) };
+    return {
+      store: createFirestoreRequestStore(db),
+      audit: createFirestoreAuditLog(db),
+      drafts: createFirestorePlanDrafts(db, clock),
+    };
   }
-  return { store: createMemoryRequestStore(), audit: createMemoryAuditLog(), drafts: createMemoryPlanDrafts(clock) };
+  return {
+    store: createMemoryRequestStore(),
+    audit: createMemoryAuditLog(),
+    drafts: createMemoryPlanDrafts(clock),
+  };
 }
 
 /** Step executors of every guarded action, by PlanStep.action. */
-export function buildExecutors(config: PipelineConfig, side: GoogleSide, opts: { pollMs?: number } = {}): Record<string, StepExecutor> {
+export function buildExecutors(
+  config: PipelineConfig,
+  side: GoogleSide,
+  opts: { pollMs?: number } = {},
+): Record<string, StepExecutor> {
   return {
     ...healExecutors({
       runHistory: side.controls.runHistory,
@@ -233,7 +271,14 @@ export function createBot(opts: BotOptions): Bot {
   const g = opts.guarded ?? { ...buildState(undefined, clock), executors: {} };
   const staleAfterMs = g.staleAfterMs ?? 30_000;
   let engineRef: Engine | undefined;
-  const publisher = createPublisher({ client: app.client, config, clock, log, staleAfterMs, engine: () => engineRef! });
+  const publisher = createPublisher({
+    client: app.client,
+    config,
+    clock,
+    log,
+    staleAfterMs,
+    engine: () => engineRef!,
+  });
   const engine = createEngine({
     store: g.store,
     audit: g.audit,
@@ -287,7 +332,10 @@ export function createBot(opts: BotOptions): Bot {
     sweep,
     async start(port = env.PORT) {
       if (sweepMs > 0) {
-        sweeper = setInterval(() => void sweep().catch((error: unknown) => log.warn('sweep failed', { error })), sweepMs);
+        sweeper = setInterval(
+          () => void sweep().catch((error: unknown) => log.warn('sweep failed', { error })),
+          sweepMs,
+        );
         sweeper.unref();
       }
       if (env.socketMode) {

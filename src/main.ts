@@ -80,6 +80,7 @@ async function main(): Promise<void> {
       config,
       log,
       ports,
+      guarded,
       botIdentity: { botId: fake.identity.botId, botUserId: fake.identity.botUserId },
     });
     const port = await bot.start(0);

@@ -21,7 +21,11 @@ export interface PlanMetadata {
 }
 
 /** An active request for (kind, subject), described for the person asking. */
-export async function activeRequestNote(deps: Deps, kind: string, subject: string): Promise<string | undefined> {
+export async function activeRequestNote(
+  deps: Deps,
+  kind: string,
+  subject: string,
+): Promise<string | undefined> {
   const active = (await deps.guarded.store.list({ subject, states: ACTIVE_STATES, limit: 10 })).filter(
     (r) => r.plan.kind === kind,
   );
@@ -33,7 +37,12 @@ export async function activeRequestNote(deps: Deps, kind: string, subject: strin
 
 export const makeHealCommand =
   (deps: Deps) =>
-  async ({ ack, command, client, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+  async ({
+    ack,
+    command,
+    client,
+    respond,
+  }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     const { config, guarded } = deps;
     const parsed = parseHeal(command.text, config.timeZone, deps.clock.now());
     if (!parsed.ok) {
@@ -44,10 +53,19 @@ export const makeHealCommand =
     await ack();
     if (dryRun) {
       const result = await plan(deps, date);
-      await respond({ response_type: 'ephemeral', text: `Heal ${date}: dry run`, blocks: result.blocks ?? [] });
+      await respond({
+        response_type: 'ephemeral',
+        text: `Heal ${date}: dry run`,
+        blocks: result.blocks ?? [],
+      });
       return;
     }
-    await openHealModal(deps, client, { triggerId: command.trigger_id, user: command.user_id, channel: command.channel_id, date });
+    await openHealModal(deps, client, {
+      triggerId: command.trigger_id,
+      user: command.user_id,
+      channel: command.channel_id,
+      date,
+    });
   };
 
 /** Open the heal modal at once, then fill it with the plan (also used by the status message's Heal button). */
@@ -70,10 +88,18 @@ export async function openHealModal(
   const viewId = opened.view?.id;
   if (!viewId) return;
   const show = (blocks: KnownBlock[]) =>
-    client.views.update({ view_id: viewId, view: infoModal({ title: `Heal ${date}`, callbackId: views.healPlan, blocks }) });
+    client.views.update({
+      view_id: viewId,
+      view: infoModal({ title: `Heal ${date}`, callbackId: views.healPlan, blocks }),
+    });
 
   const operatorIds = await guarded.directory.members(config.access.operators.userGroup);
-  const allowed = mayRequest({ user: input.user, channel: input.channel, access: config.access, operatorIds });
+  const allowed = mayRequest({
+    user: input.user,
+    channel: input.channel,
+    access: config.access,
+    operatorIds,
+  });
   if (!allowed.ok) {
     deps.log.info('heal refused', { user: input.user, code: allowed.reason.code });
     await guarded.audit.append({
@@ -116,14 +142,16 @@ async function plan(deps: Deps, date: IsoDate) {
   const now = deps.clock.now();
   const facts = await gatherHealFacts(deps.ports, deps.config, date, now);
   const planned = planHeal(deps.config, date, facts, now);
-  if (!planned.ok) return { plan: undefined, blocks: [section(`:warning: ${esc(planned.reason.message)}`)], unknown: [] };
+  if (!planned.ok)
+    return { plan: undefined, blocks: [section(`:warning: ${esc(planned.reason.message)}`)], unknown: [] };
   const { plan: p, evidence, unknown } = planned.value;
   if (!p) {
     const blocks: KnownBlock[] = [
       section(`:white_check_mark: *Nothing to heal for ${date}*: the data is complete and no run is stuck.`),
       section(`*Evidence*\n${fitLines(evidence.map(esc), { maxLines: 15 })}`),
     ];
-    if (unknown.length) blocks.push(section(`:white_circle: *Could not check*\n${fitLines(unknown.map(esc))}`));
+    if (unknown.length)
+      blocks.push(section(`:white_circle: *Could not check*\n${fitLines(unknown.map(esc))}`));
     blocks.push(context('Nothing was changed.'));
     return { plan: undefined, blocks, unknown };
   }

@@ -2,8 +2,8 @@
 import type { App } from '@slack/bolt';
 import { commands } from '../ids.js';
 import { makeDeployVerifyCommand } from './deploy-verify.js';
-import { makeHealCommand } from './heal.js';
 import type { Deps } from './deps.js';
+import { makeHealCommand } from './heal.js';
 import { makePipelineCommand } from './pipeline.js';
 
 export function register(app: App, deps: Deps): void {

@@ -36,8 +36,15 @@ export const makePipelineCommand =
     }
     if (cmd.kind === 'audit') {
       await ack();
-      const entries = await deps.guarded.audit.list({ ...(cmd.date ? { subject: cmd.date } : {}), limit: 40 });
-      await respond({ response_type: 'ephemeral', text: 'Audit log', blocks: auditMessage(entries, cmd.date) });
+      const entries = await deps.guarded.audit.list({
+        ...(cmd.date ? { subject: cmd.date } : {}),
+        limit: 40,
+      });
+      await respond({
+        response_type: 'ephemeral',
+        text: 'Audit log',
+        blocks: auditMessage(entries, cmd.date),
+      });
       return;
     }
     if (cmd.kind !== 'status') {

@@ -144,7 +144,11 @@ export async function gatherHealFacts(
   const identity = <T>(p: Promise<Probe<T>>) => p;
   const stuckBefore = new Date(now.getTime() - config.runHistory.stuckAfterMinutes * 60_000);
   const [checks, stuck] = await Promise.all([
-    Promise.all(config.dataChecks.map(async (c) => [c.id, await runCheck(ports.dataChecks, c, date, identity)] as const)),
+    Promise.all(
+      config.dataChecks.map(
+        async (c) => [c.id, await runCheck(ports.dataChecks, c, date, identity)] as const,
+      ),
+    ),
     ports.runHistory.stuckRuns(stuckBefore),
   ]);
   return { checks: new Map(checks), stuck };

@@ -8,7 +8,14 @@ import { makeOpenDeployVerify, makeOpenHeal, makeRefreshStatus } from './status-
 
 export function register(app: App, deps: Deps): void {
   const requestAction = makeRequestAction(deps);
-  for (const id of [actions.approve, actions.reject, actions.cancel, actions.retry, actions.resume, actions.undo]) {
+  for (const id of [
+    actions.approve,
+    actions.reject,
+    actions.cancel,
+    actions.retry,
+    actions.resume,
+    actions.undo,
+  ]) {
     app.action(id, requestAction);
   }
   app.action(actions.refreshStatus, makeRefreshStatus(deps));

@@ -4,8 +4,8 @@
  * message then goes to the channel, mentioning who may approve.
  */
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
-import type { PlanMetadata } from '../commands/heal.js';
 import type { Deps } from '../commands/deps.js';
+import type { PlanMetadata } from '../commands/heal.js';
 import { withoutSteps } from '../domain/plan.js';
 import { describePrincipals, mayApprove, mayRequest } from '../domain/policy.js';
 import { blocks as blockIds } from '../ids.js';
@@ -29,7 +29,8 @@ export const makePlanSubmit =
     const { guarded, config } = deps;
     const user = body.user.id;
     const meta = parseMetadata(view.private_metadata);
-    const selected = view.state.values[blockIds.steps]?.[blockIds.stepsInput]?.selected_options?.map((o) => o.value) ?? [];
+    const selected =
+      view.state.values[blockIds.steps]?.[blockIds.stepsInput]?.selected_options?.map((o) => o.value) ?? [];
     if (selected.length === 0) {
       await ack({ response_action: 'errors', errors: { [blockIds.steps]: 'Tick at least one step.' } });
       return;
@@ -38,7 +39,9 @@ export const makePlanSubmit =
     if (!meta || !plan) {
       await ack({
         response_action: 'errors',
-        errors: { [blockIds.steps]: 'This plan has expired or changed. Close this and run the command again.' },
+        errors: {
+          [blockIds.steps]: 'This plan has expired or changed. Close this and run the command again.',
+        },
       });
       return;
     }
@@ -58,7 +61,11 @@ export const makePlanSubmit =
       check,
     });
     if (!created.ok) {
-      await client.chat.postEphemeral({ channel: meta.channel, user, text: `:no_entry: ${created.reason.message}` });
+      await client.chat.postEphemeral({
+        channel: meta.channel,
+        user,
+        text: `:no_entry: ${created.reason.message}`,
+      });
       return;
     }
     const request = created.value;
@@ -66,14 +73,29 @@ export const makePlanSubmit =
     const posted = await client.chat.postMessage({
       channel: meta.channel,
       text: `${requestFallback(request, 'pending_approval')}: ${approvers}`,
-      blocks: approvalMessage(request, { state: 'pending_approval', approvers, ...(reason ? { reason } : {}) }),
+      blocks: approvalMessage(request, {
+        state: 'pending_approval',
+        approvers,
+        ...(reason ? { reason } : {}),
+      }),
     });
     if (posted.ts) await guarded.engine.attachMessage(request.id, { threadTs: posted.ts });
-    deps.log.info('guarded request created', { id: request.id, kind: final.kind, subject: final.subject, hash: final.hash, user });
+    deps.log.info('guarded request created', {
+      id: request.id,
+      kind: final.kind,
+      subject: final.subject,
+      hash: final.hash,
+      user,
+    });
     // An approver may run their own request at once when the two-person rule is off.
     if (!config.access.twoPersonRule) {
       const approverIds = await guarded.directory.members(config.access.approvers.userGroup);
-      const may = mayApprove({ user, request: { requester: user, channel: meta.channel }, access: config.access, approverIds });
+      const may = mayApprove({
+        user,
+        request: { requester: user, channel: meta.channel },
+        access: config.access,
+        approverIds,
+      });
       if (may.ok) await guarded.engine.approve(request.id, user, may, { planHash: final.hash });
     }
     await guarded.publish(request.id);

@@ -5,8 +5,8 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { PipelineConfig } from '../config.js';
-import type { Clock } from '../domain/ports.js';
 import { describePrincipals } from '../domain/policy.js';
+import type { Clock } from '../domain/ports.js';
 import { effectiveState, type GuardedRequest } from '../domain/requests.js';
 import type { Logger } from '../log.js';
 import { approvalMessage, progressMessage, requestFallback } from '../views/guarded.js';
@@ -44,10 +44,19 @@ export function createPublisher(deps: {
         channel: r.channel,
         ts: r.threadTs,
         text: requestFallback(r, state),
-        blocks: approvalMessage(r, { state: state === 'pending_approval' || state === 'expired' || state === 'rejected' ? state : decided === 'approved' ? 'approved' : state, approvers }),
+        blocks: approvalMessage(r, {
+          state:
+            state === 'pending_approval' || state === 'expired' || state === 'rejected'
+              ? state
+              : decided === 'approved'
+                ? 'approved'
+                : state,
+          approvers,
+        }),
       });
     }
-    if (state === 'pending_approval' || state === 'expired' || (state === 'rejected' && r.steps.length === 0)) return;
+    if (state === 'pending_approval' || state === 'expired' || (state === 'rejected' && r.steps.length === 0))
+      return;
     if (state === 'cancelled' && r.steps.length === 0) return;
     const blocks = progressMessage(r, state);
     const text = requestFallback(r, state);
@@ -67,7 +76,9 @@ export function createPublisher(deps: {
     const previous = queues.get(request.id) ?? Promise.resolve();
     const next = previous
       .then(() => publish(request))
-      .catch((error: unknown) => log.warn('could not update the request messages', { request: request.id, error }));
+      .catch((error: unknown) =>
+        log.warn('could not update the request messages', { request: request.id, error }),
+      );
     queues.set(request.id, next);
     void next.finally(() => {
       if (queues.get(request.id) === next) queues.delete(request.id);

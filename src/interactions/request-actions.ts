@@ -35,7 +35,12 @@ function parseValue(value: string | undefined): { id: string; hash: string } | u
 
 export const makeRequestAction =
   (deps: Deps) =>
-  async ({ ack, body, action, client }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> => {
+  async ({
+    ack,
+    body,
+    action,
+    client,
+  }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const { guarded, config } = deps;
     const user = body.user.id;
@@ -53,7 +58,8 @@ export const makeRequestAction =
     const check =
       kind === 'approve'
         ? (r: GuardedRequest) => mayApprove({ user, request: r, access: config.access, approverIds })
-        : (r: GuardedRequest) => mayFollowUp({ user, action: kind, request: r, access: config.access, approverIds });
+        : (r: GuardedRequest) =>
+            mayFollowUp({ user, action: kind, request: r, access: config.access, approverIds });
     let result: Outcome<unknown>;
     switch (kind) {
       case 'approve':
@@ -75,7 +81,13 @@ export const makeRequestAction =
         result = await guarded.engine.undo(value.id, user, check);
         break;
     }
-    deps.log.info('guarded action', { kind, request: value.id, user, ok: result.ok, ...(result.ok ? {} : { code: result.reason.code }) });
+    deps.log.info('guarded action', {
+      kind,
+      request: value.id,
+      user,
+      ok: result.ok,
+      ...(result.ok ? {} : { code: result.reason.code }),
+    });
     if (!result.ok) await tell(`:no_entry: ${result.reason.message}`);
     await guarded.publish(value.id);
   };

@@ -1,7 +1,7 @@
 /** Buttons on status reports: Refresh, Heal <date>, Verify deploys. They lead into the same flows as the commands. */
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { openHealModal } from '../commands/heal.js';
 import type { Deps } from '../commands/deps.js';
+import { openHealModal } from '../commands/heal.js';
 import { getStatus } from '../commands/pipeline.js';
 import { parseDate } from '../domain/dates.js';
 import { verifyDeploys } from '../domain/deploy-verify.js';
@@ -38,10 +38,19 @@ export const makeOpenHeal =
     const date = dateOf(deps, action.value);
     const channel = body.channel?.id;
     if (!date.ok || !channel) {
-      await respond({ response_type: 'ephemeral', replace_original: false, text: 'That button does not name a date.' });
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: 'That button does not name a date.',
+      });
       return;
     }
-    await openHealModal(deps, client, { triggerId: body.trigger_id, user: body.user.id, channel, date: date.value });
+    await openHealModal(deps, client, {
+      triggerId: body.trigger_id,
+      user: body.user.id,
+      channel,
+      date: date.value,
+    });
   };
 
 export const makeOpenDeployVerify =

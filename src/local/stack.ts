@@ -3,14 +3,15 @@
  * with the pipeline config's endpoints pointed at the sandbox. Used by `SANDBOX=1`, the
  * offline demo, the separate `npm run sandbox`, and the tests.
  */
-import type { PipelineConfig } from '../config.js';
+
 import type { GoogleOverrides } from '../app.js';
+import type { PipelineConfig } from '../config.js';
 import { firestoreClient } from '../gcp/run-history.js';
-import type { Logger } from '../log.js';
 import { pubsubClient } from '../gcp/triggers.js';
+import type { Logger } from '../log.js';
 import { seedRunHistory } from '../sandbox/firestore-seed.js';
-import { wirePubSubPush } from '../sandbox/processors.js';
 import { type Sandbox, startSandbox } from '../sandbox/index.js';
+import { wirePubSubPush } from '../sandbox/processors.js';
 import type { ScenarioName } from '../sandbox/scenarios.js';
 import { createMemoryRunHistory } from '../store/memory-run-history.js';
 import { gcloudAvailable, type RunningEmulators, startEmulators } from './emulators.js';

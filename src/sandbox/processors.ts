@@ -146,8 +146,8 @@ export function processorRoutesWith(options: ProcessorOptions = {}): RouteModule
       },
     };
 
-    // The push route first: the HTTP route's pattern matches its path too.
-    return [pushRoute, httpRoute];
+    // The push route first: the HTTP route's pattern matches its path too. Triggers may be PUT.
+    return [pushRoute, httpRoute, { ...httpRoute, method: 'PUT' }];
   };
 }
 

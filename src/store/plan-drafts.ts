@@ -30,7 +30,11 @@ export function createMemoryPlanDrafts(clock: Clock, max = 500): PlanDrafts {
   };
 }
 
-export function createFirestorePlanDrafts(db: Firestore, clock: Clock, collection = 'plan_drafts'): PlanDrafts {
+export function createFirestorePlanDrafts(
+  db: Firestore,
+  clock: Clock,
+  collection = 'plan_drafts',
+): PlanDrafts {
   return {
     async put(plan, ttlMs) {
       // expiresAt doubles as a Firestore TTL policy field in production.
@@ -43,7 +47,8 @@ export function createFirestorePlanDrafts(db: Firestore, clock: Clock, collectio
       if (!/^[0-9a-f]{64}$/.test(hash)) return undefined;
       const snap = await db.collection(collection).doc(hash).get();
       const data = snap.data() as { plan?: string; expiresAt?: Timestamp } | undefined;
-      if (!data?.plan || !data.expiresAt || data.expiresAt.toMillis() < clock.now().getTime()) return undefined;
+      if (!data?.plan || !data.expiresAt || data.expiresAt.toMillis() < clock.now().getTime())
+        return undefined;
       const plan = JSON.parse(data.plan) as Plan;
       return planHashMatches(plan) && plan.hash === hash ? plan : undefined;
     },

@@ -15,6 +15,8 @@ export function auditMessage(entries: AuditEntry[], subject?: string): KnownBloc
   return capBlocks([
     header(title),
     section(fitLines(lines.reverse(), { maxLines: 25, maxChars: 2900 })),
-    context('Newest first. Each line: when (UTC), what, who, outcome. Plan hashes are in the structured logs.'),
+    context(
+      'Newest first. Each line: when (UTC), what, who, outcome. Plan hashes are in the structured logs.',
+    ),
   ]);
 }

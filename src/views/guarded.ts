@@ -6,8 +6,19 @@
 import type { KnownBlock, ModalView } from '@slack/types';
 import type { Plan } from '../domain/plan.js';
 import type { GuardedRequest, RequestState, StepRun } from '../domain/requests.js';
-import { actions as ids, blocks as blockIds } from '../ids.js';
-import { actions, button, capBlocks, clip, context, divider, esc, fitLines, header, section } from './common.js';
+import { blocks as blockIds, actions as ids } from '../ids.js';
+import {
+  actions,
+  button,
+  capBlocks,
+  clip,
+  context,
+  divider,
+  esc,
+  fitLines,
+  header,
+  section,
+} from './common.js';
 
 /** Modal titles are limited to 24 characters. */
 const modalTitle = (text: string) => ({ type: 'plain_text' as const, text: clip(text, 24) });
@@ -40,7 +51,9 @@ function stepOptionText(step: Plan['steps'][number]): string {
 export function stepTargets(step: Plan['steps'][number]): string {
   const p = step.params;
   if (Array.isArray(p.ids)) return `${p.collection}: ${(p.ids as string[]).join(', ')}`;
-  const t = p.trigger as { type?: string; path?: string; topic?: string; body?: unknown; message?: unknown } | undefined;
+  const t = p.trigger as
+    | { type?: string; path?: string; topic?: string; body?: unknown; message?: unknown }
+    | undefined;
   if (t?.type === 'http') return `POST ${p.service}${t.path} ${JSON.stringify(t.body)}`;
   if (t?.type === 'pubsub') return `topic ${t.topic} ${JSON.stringify(t.message)}`;
   return JSON.stringify(p);
@@ -54,7 +67,9 @@ function planBody(plan: Plan, opts: { unknown?: string[]; warnings?: string[] })
   for (const w of opts.warnings ?? []) blocks.push(section(`:warning: ${esc(w)}`));
   if (opts.unknown?.length) {
     blocks.push(
-      section(`:white_circle: *Could not check* (the plan may be incomplete)\n${fitLines(opts.unknown.map(esc), { maxLines: 8 })}`),
+      section(
+        `:white_circle: *Could not check* (the plan may be incomplete)\n${fitLines(opts.unknown.map(esc), { maxLines: 8 })}`,
+      ),
     );
   }
   return blocks;
@@ -63,7 +78,13 @@ function planBody(plan: Plan, opts: { unknown?: string[]; warnings?: string[] })
 /** The confirmation modal: evidence, then the steps as checkboxes (untick to leave one out). */
 export function planModal(
   plan: Plan,
-  opts: { callbackId: string; submitLabel: string; metadata: string; unknown?: string[]; warnings?: string[] },
+  opts: {
+    callbackId: string;
+    submitLabel: string;
+    metadata: string;
+    unknown?: string[];
+    warnings?: string[];
+  },
 ): ModalView {
   const steps = plan.steps.slice(0, 10); // a checkbox group holds at most 10 options
   const options = steps.map((s) => ({
@@ -78,7 +99,10 @@ export function planModal(
       type: 'input',
       block_id: blockIds.steps,
       label: { type: 'plain_text', text: 'Steps, in order' },
-      hint: { type: 'plain_text', text: 'Untick a step to leave it out. Destructive steps are snapshotted first and can be undone.' },
+      hint: {
+        type: 'plain_text',
+        text: 'Untick a step to leave it out. Destructive steps are snapshotted first and can be undone.',
+      },
       element: { type: 'checkboxes', action_id: blockIds.stepsInput, options, initial_options: options },
     },
     {
@@ -102,9 +126,13 @@ export function planModal(
 }
 
 /** `--dry-run`: the plan as a message, nothing stored. */
-export function planMessage(plan: Plan, opts: { unknown?: string[]; warnings?: string[] } = {}): KnownBlock[] {
+export function planMessage(
+  plan: Plan,
+  opts: { unknown?: string[]; warnings?: string[] } = {},
+): KnownBlock[] {
   const steps = plan.steps.map(
-    (s, i) => `${i + 1}. ${s.destructive ? ':warning: ' : ''}${esc(s.label)}\n      \`${esc(clip(stepTargets(s), 200))}\``,
+    (s, i) =>
+      `${i + 1}. ${s.destructive ? ':warning: ' : ''}${esc(s.label)}\n      \`${esc(clip(stepTargets(s), 200))}\``,
   );
   return capBlocks([
     header(`Dry run: ${plan.title}`),
@@ -130,10 +158,15 @@ const stateLabel: Record<RequestState, string> = {
 const requestValue = (r: GuardedRequest) => JSON.stringify({ id: r.id, hash: r.planHash });
 
 /** The approval request posted in the channel; its buttons go once it is decided. */
-export function approvalMessage(r: GuardedRequest, opts: { state: RequestState; approvers: string; reason?: string }): KnownBlock[] {
+export function approvalMessage(
+  r: GuardedRequest,
+  opts: { state: RequestState; approvers: string; reason?: string },
+): KnownBlock[] {
   const steps = r.plan.steps.map((s, i) => `${i + 1}. ${s.destructive ? ':warning: ' : ''}${esc(s.label)}`);
   const blocks: KnownBlock[] = [
-    header(`${r.plan.title}: ${opts.state === 'pending_approval' ? 'approval needed' : opts.state.replace('_', ' ')}`),
+    header(
+      `${r.plan.title}: ${opts.state === 'pending_approval' ? 'approval needed' : opts.state.replace('_', ' ')}`,
+    ),
     section(
       `<@${r.requester}> asks to run *${esc(r.plan.title)}* (${esc(r.plan.summary.join(' · '))}).${
         opts.reason ? `\n> ${esc(opts.reason)}` : ''
@@ -142,7 +175,11 @@ export function approvalMessage(r: GuardedRequest, opts: { state: RequestState; 
     section(`*Steps*\n${fitLines(steps, { maxLines: 12 })}`),
   ];
   if (opts.state === 'pending_approval') {
-    blocks.push(section(`Approvers: ${opts.approvers}. Expires <!date^${Math.floor(r.expiresAt.getTime() / 1000)}^{time}|${r.expiresAt.toISOString()}>.`));
+    blocks.push(
+      section(
+        `Approvers: ${opts.approvers}. Expires <!date^${Math.floor(r.expiresAt.getTime() / 1000)}^{time}|${r.expiresAt.toISOString()}>.`,
+      ),
+    );
     blocks.push(
       actions('approval', [
         button('Approve', ids.approve, requestValue(r), {
@@ -160,7 +197,12 @@ export function approvalMessage(r: GuardedRequest, opts: { state: RequestState; 
       ]),
     );
   } else {
-    const by = r.approver && opts.state !== 'rejected' ? ` by <@${r.approver}>` : r.closedBy ? ` by <@${r.closedBy}>` : '';
+    const by =
+      r.approver && opts.state !== 'rejected'
+        ? ` by <@${r.approver}>`
+        : r.closedBy
+          ? ` by <@${r.closedBy}>`
+          : '';
     blocks.push(context(`${stateLabel[opts.state]}${by} · progress in the thread`));
   }
   blocks.push(context(`request \`${r.id.slice(0, 8)}\` · plan \`${r.planHash.slice(0, 12)}\``));
@@ -178,11 +220,19 @@ const stepEmoji: Record<StepRun['status'], string> = {
 
 function duration(ms: number | undefined): string {
   if (ms === undefined) return '';
-  return ms < 1000 ? ` (${ms} ms)` : ms < 120_000 ? ` (${(ms / 1000).toFixed(1)} s)` : ` (${Math.round(ms / 60_000)} min)`;
+  return ms < 1000
+    ? ` (${ms} ms)`
+    : ms < 120_000
+      ? ` (${(ms / 1000).toFixed(1)} s)`
+      : ` (${Math.round(ms / 60_000)} min)`;
 }
 
 /** The message in the request's thread, updated as each step starts and ends. */
-export function progressMessage(r: GuardedRequest, state: RequestState, extra: { lines?: string[] } = {}): KnownBlock[] {
+export function progressMessage(
+  r: GuardedRequest,
+  state: RequestState,
+  extra: { lines?: string[] } = {},
+): KnownBlock[] {
   const lines = r.plan.steps.map((step) => {
     const run = r.steps.find((s) => s.id === step.id);
     const status = run?.status ?? 'pending';
@@ -193,27 +243,47 @@ export function progressMessage(r: GuardedRequest, state: RequestState, extra: {
   const title = `${r.plan.title}: ${state === 'running' && r.mode === 'undo' ? 'undoing' : state.replace('_', ' ')}`;
   const blocks: KnownBlock[] = [
     header(title),
-    section(`${stateLabel[state]} · ${done} of ${r.plan.steps.length} steps done${r.approver ? ` · approved by <@${r.approver}>` : ''}`),
+    section(
+      `${stateLabel[state]} · ${done} of ${r.plan.steps.length} steps done${r.approver ? ` · approved by <@${r.approver}>` : ''}`,
+    ),
     section(fitLines(lines, { maxLines: 20 })),
   ];
   for (const l of extra.lines ?? []) blocks.push(section(l));
   if (state === 'failed' || state === 'interrupted') {
-    const notDone = r.plan.steps.filter((s) => r.steps.find((x) => x.id === s.id)?.status !== 'done').map((s) => s.label);
+    const notDone = r.plan.steps
+      .filter((s) => r.steps.find((x) => x.id === s.id)?.status !== 'done')
+      .map((s) => s.label);
     if (notDone.length) blocks.push(context(`Not done: ${esc(notDone.join('; '))}`));
   }
   const value = requestValue(r);
   const buttons = [];
-  if (state === 'failed') buttons.push(button('Retry from the failed step', ids.retry, value, { style: 'primary' }));
+  if (state === 'failed')
+    buttons.push(button('Retry from the failed step', ids.retry, value, { style: 'primary' }));
   if (state === 'interrupted') buttons.push(button('Resume', ids.resume, value, { style: 'primary' }));
   if (state === 'running' && r.mode === 'run') {
-    buttons.push(button('Cancel', ids.cancel, value, { style: 'danger', confirm: { title: 'Stop?', text: 'Stop before the next step?', confirm: 'Stop' } }));
+    buttons.push(
+      button('Cancel', ids.cancel, value, {
+        style: 'danger',
+        confirm: { title: 'Stop?', text: 'Stop before the next step?', confirm: 'Stop' },
+      }),
+    );
   }
-  const undoable = r.plan.steps.some((s) => s.undoable && r.steps.find((x) => x.id === s.id && (x.status === 'done' || (x.status === 'failed' && x.snapshot !== undefined))));
+  const undoable = r.plan.steps.some(
+    (s) =>
+      s.undoable &&
+      r.steps.find(
+        (x) => x.id === s.id && (x.status === 'done' || (x.status === 'failed' && x.snapshot !== undefined)),
+      ),
+  );
   if ((state === 'succeeded' || state === 'failed' || state === 'cancelled') && undoable) {
     buttons.push(
       button('Undo', ids.undo, value, {
         style: 'danger',
-        confirm: { title: 'Undo?', text: 'Restore what the done steps changed, from their snapshots?', confirm: 'Undo' },
+        confirm: {
+          title: 'Undo?',
+          text: 'Restore what the done steps changed, from their snapshots?',
+          confirm: 'Undo',
+        },
       }),
     );
   }

@@ -3,19 +3,28 @@
  * Mode), the fake Slack, the sandbox for Google's REST APIs and the Firestore emulator from
  * the global setup. Each call gets its own Google project id, so tests never share data.
  */
-import { type Bot, buildExecutors, buildGoogle, buildState, createBot, type GoogleOverrides, type GoogleSide } from '../../src/app.js';
+import {
+  type Bot,
+  buildExecutors,
+  buildGoogle,
+  buildState,
+  createBot,
+  type GoogleOverrides,
+  type GoogleSide,
+} from '../../src/app.js';
 import { type Env, loadEnv, loadPipeline, type PipelineConfig } from '../../src/config.js';
 import type { Clock } from '../../src/domain/ports.js';
 import type { StatusPorts } from '../../src/domain/status.js';
 import { firestoreClient } from '../../src/gcp/run-history.js';
+import { pubsubClient } from '../../src/gcp/triggers.js';
 import { createDriver, type Driver } from '../../src/local/driver.js';
+import type { RecordedCall } from '../../src/local/fake-slack.js';
 import { type FakeSlack, startFakeSlack } from '../../src/local/fake-slack.js';
 import { pointAt } from '../../src/local/stack.js';
 import { createLogger, type Logger } from '../../src/log.js';
-import { pubsubClient } from '../../src/gcp/triggers.js';
 import { seedRunHistory } from '../../src/sandbox/firestore-seed.js';
-import { wirePubSubPush } from '../../src/sandbox/processors.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { wirePubSubPush } from '../../src/sandbox/processors.js';
 import type { ScenarioName } from '../../src/sandbox/scenarios.js';
 import { testProjectId } from './firestore.js';
 
@@ -32,6 +41,10 @@ export interface E2E {
   port?: number;
   /** Structured log lines the bot wrote. */
   logs: Record<string, unknown>[];
+  /** Another bot process on the same Firestore, Slack and sandbox: its own engine and HTTP port. */
+  secondInstance(): Promise<{ bot: Bot; driver: Driver; stop(): Promise<void> }>;
+  /** The most recent guarded request (any kind). */
+  guardedRequest(): Promise<import('../../src/domain/requests.js').GuardedRequest>;
   stop(): Promise<void>;
 }
 
@@ -110,6 +123,44 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     side,
     ...(port !== undefined ? { port } : {}),
     logs,
+    async secondInstance() {
+      const side2 = buildGoogle(config, true, opts.ports ?? {});
+      const bot2 = createBot({
+        env,
+        config,
+        log,
+        ports: side2.ports,
+        ...(opts.clock ? { clock: opts.clock } : {}),
+        botIdentity: { botId: fake.identity.botId, botUserId: fake.identity.botUserId },
+        drainMs: 2000,
+        guarded: {
+          ...buildState(side2.db, opts.clock ?? { now: () => new Date() }),
+          executors: buildExecutors(config, side2, { pollMs: opts.pollMs ?? 100 }),
+          staleAfterMs: opts.staleAfterMs ?? 30_000,
+          heartbeatMs: opts.heartbeatMs ?? 1000,
+          sweepMs: 0,
+        },
+      });
+      const port2 = await bot2.start(0);
+      const driver2 = createDriver({
+        appUrl: `http://127.0.0.1:${port2}/slack/events`,
+        signingSecret: SIGNING_SECRET,
+        fakeSlack: fake,
+      });
+      return {
+        bot: bot2,
+        driver: driver2,
+        async stop() {
+          await bot2.stop();
+          await side2.db?.terminate();
+        },
+      };
+    },
+    async guardedRequest() {
+      const [r] = await bot.deps.guarded.store.list({ limit: 1 });
+      if (!r) throw new Error('no guarded request stored');
+      return r;
+    },
     async stop() {
       await bot.stop();
       await fake.close();
@@ -126,4 +177,32 @@ export function blockText(blocks: unknown): string {
   return JSON.stringify(blocks ?? [])
     .replaceAll('\\n', '\n')
     .replaceAll('\\"', '"');
+}
+
+/** Open /heal for a date as `user` and submit the plan modal; returns the approval message ts. */
+export async function requestHeal(e: E2E, date: string, user: string, steps?: string[]): Promise<string> {
+  const start = e.fake.mark();
+  await e.driver.command(`/heal ${date}`, { userId: user, channelId: 'C0OPS' });
+  const updated = await e.fake.waitForCall(
+    'views.update',
+    (c: RecordedCall) => blockText(c.body.view).includes('plan_steps'),
+    {
+      since: start,
+      timeoutMs: 20_000,
+    },
+  );
+  await e.driver.submitView(
+    (updated.response.view as { id: string }).id,
+    steps ? { plan_steps: { plan_steps_input: steps } } : {},
+    user,
+  );
+  const approval = await e.fake.waitForCall(
+    'chat.postMessage',
+    (c) => blockText(c.body.blocks).includes('approval needed'),
+    {
+      since: start,
+      timeoutMs: 10_000,
+    },
+  );
+  return (approval.response as { ts: string }).ts;
 }

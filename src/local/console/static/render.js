@@ -10,34 +10,59 @@
 /** The class of every placeholder; the fidelity test looks for it. */
 export const UNSUPPORTED_CLASS = 'bk-unsupported';
 
+// The bot's status emoji as inline SVG: they look the same on every machine, with or without
+// an emoji font (headless Chromium on a server usually has none). Others fall back to Unicode.
+const circle = (fill, stroke = fill) =>
+  `<circle cx="10" cy="10" r="8" fill="${fill}" stroke="${stroke}" stroke-width="1.2"/>`;
+const tile = (fill, inner) => `<rect x="1" y="1" width="18" height="18" rx="4" fill="${fill}"/>${inner}`;
+const white = 'fill="none" stroke="#fff" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"';
+const hourglass =
+  '<path d="M4 2h12v2c0 3-3 4.5-4 6 1 1.5 4 3 4 6v2H4v-2c0-3 3-4.5 4-6-1-1.5-4-3-4-6z" fill="#ffe8b6" stroke="#a0712a" stroke-width="1.2"/><path d="M7 16.5h6l-3-3.5z" fill="#e6a23c"/>';
+const mark = (fill, color, text) =>
+  `${circle(fill)}<text x="10" y="14.6" font-size="13" font-weight="700" font-family="Arial,sans-serif" text-anchor="middle" fill="${color}">${text}</text>`;
+const icons = {
+  large_green_circle: circle('#43b581'),
+  large_yellow_circle: circle('#fdcb58'),
+  red_circle: circle('#dd2e44'),
+  white_circle: circle('#fff', '#99aab5'),
+  large_blue_circle: circle('#55acee'),
+  warning:
+    '<path d="M10 1.8 19 18H1z" fill="#ffcc4d" stroke="#c79a00" stroke-width="1" stroke-linejoin="round"/><path d="M10 7.2v4.6" stroke="#231f20" stroke-width="2.2" stroke-linecap="round"/><circle cx="10" cy="15" r="1.3" fill="#231f20"/>',
+  white_check_mark: tile('#77b255', `<path d="M5 10.5l3.4 3.4L15 6.8" ${white}/>`),
+  heavy_check_mark:
+    '<path d="M3.5 10.5l4.5 4.5L16.5 5.5" fill="none" stroke="#31373d" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"/>',
+  x: '<path d="M4 4l12 12M16 4 4 16" stroke="#dd2e44" stroke-width="3.4" stroke-linecap="round"/>',
+  no_entry: `${circle('#dd2e44')}<rect x="4.5" y="8.5" width="11" height="3" rx="1" fill="#fff"/>`,
+  no_entry_sign:
+    '<circle cx="10" cy="10" r="7.6" fill="none" stroke="#dd2e44" stroke-width="2.6"/><path d="M4.7 4.7l10.6 10.6" stroke="#dd2e44" stroke-width="2.6"/>',
+  stop_sign:
+    '<path d="M6.5 1.5h7l5 5v7l-5 5h-7l-5-5v-7z" fill="#dd2e44"/><rect x="5" y="8.6" width="10" height="2.8" rx="1" fill="#fff"/>',
+  hourglass,
+  hourglass_flowing_sand: hourglass,
+  arrows_counterclockwise: tile(
+    '#3b88c3',
+    `<path d="M14.5 8a5 5 0 1 0 .3 3.5" ${white}/><path d="M15.8 3.8v4.6h-4.6z" fill="#fff"/>`,
+  ),
+  leftwards_arrow_with_hook: tile(
+    '#3b88c3',
+    `<path d="M8 5 4.5 8.5 8 12" ${white}/><path d="M5 8.5h6.5a3.5 3.5 0 0 1 0 7H10" ${white}/>`,
+  ),
+  fast_forward: tile('#3b88c3', '<path d="M4 5.5l6 4.5-6 4.5zM10 5.5l6 4.5-6 4.5z" fill="#fff"/>'),
+  grey_question: mark('#ccd6dd', '#66757f', '?'),
+  question: mark('#dd2e44', '#fff', '?'),
+  information_source: tile(
+    '#3b88c3',
+    '<text x="10" y="15" font-size="13" font-weight="700" font-family="Georgia,serif" text-anchor="middle" fill="#fff">i</text>',
+  ),
+};
+
 const emoji = {
-  large_green_circle: '🟢',
-  large_yellow_circle: '🟡',
-  red_circle: '🔴',
-  white_circle: '⚪',
-  large_blue_circle: '🔵',
-  warning: '⚠️',
-  white_check_mark: '✅',
-  heavy_check_mark: '✔️',
-  x: '❌',
-  no_entry: '⛔',
-  no_entry_sign: '🚫',
-  stop_sign: '🛑',
-  hourglass: '⌛',
-  hourglass_flowing_sand: '⏳',
-  arrows_counterclockwise: '🔄',
-  leftwards_arrow_with_hook: '↩️',
-  fast_forward: '⏩',
-  grey_question: '❔',
-  question: '❓',
-  information_source: 'ℹ️',
   rocket: '🚀',
   tada: '🎉',
   wrench: '🔧',
   eyes: '👀',
   bell: '🔔',
   lock: '🔒',
-  clock3: '🕒',
   mag: '🔍',
   memo: '📝',
   calendar: '📅',
@@ -46,6 +71,15 @@ const emoji = {
   '+1': '👍',
   '-1': '👎',
 };
+
+/** An emoji by its Slack name, or undefined when unknown (then `:name:` stays as text). */
+function emojiHtml(name) {
+  const icon = Object.hasOwn(icons, name) ? icons[name] : undefined;
+  if (icon) {
+    return `<svg class="emoji" viewBox="0 0 20 20" role="img" aria-label=":${name}:"><title>:${name}:</title>${icon}</svg>`;
+  }
+  return Object.hasOwn(emoji, name) ? emoji[name] : undefined;
+}
 
 const entities = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -64,7 +98,7 @@ function safeUrl(url) {
 }
 
 function emojify(html) {
-  return html.replace(/:([a-z0-9_+-]+):/g, (whole, name) => emoji[name] ?? whole);
+  return html.replace(/:([a-z0-9_+-]+):/g, (whole, name) => emojiHtml(name) ?? whole);
 }
 
 function isRecord(value) {
@@ -172,7 +206,7 @@ function formatDate(seconds, format, fallback) {
     }),
     date_num: d.toISOString().slice(0, 10),
   };
-  const out = format.replace(/\{(\w+)\}/g, (whole, key) => parts[key] ?? whole);
+  const out = format.replace(/\{(\w+)\}/g, (whole, key) => (Object.hasOwn(parts, key) ? parts[key] : whole));
   return out.includes('{') ? fallback : out;
 }
 
@@ -522,7 +556,7 @@ function inline(elements, ctx) {
         case 'broadcast':
           return `<span class="bk-mention">@${escapeHtml(str(e.range) || 'here')}</span>`;
         case 'emoji':
-          return emoji[str(e.name)] ?? `:${escapeHtml(str(e.name))}:`;
+          return emojiHtml(str(e.name)) ?? `:${escapeHtml(str(e.name))}:`;
         case 'date':
           return `<time>${escapeHtml(formatDate(Number(e.timestamp), str(e.format), str(e.fallback)))}</time>`;
         default:

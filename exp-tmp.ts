@@ -1,0 +1,21 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { createDriver } from './src/local/driver.js';
+import { startFakeSlack } from './src/local/fake-slack.js';
+import { startSandbox } from './src/sandbox/index.js';
+import { loadPipeline } from './src/config.js';
+const config = loadPipeline('config/pipeline.example.yml');
+const sandbox = await startSandbox({ config, scenario: 'jan20' });
+sandbox.setFault('cloudRun', { latencyMs: 1500 });
+let text = readFileSync('config/pipeline.example.yml', 'utf8');
+text += `\nendpoints:\n${['cloudRun','functions','scheduler','logging','monitoring','bigquery'].map((a) => `  ${a}: ${sandbox.url}`).join('\n')}\n`;
+writeFileSync('/tmp/exp/p.yml', text);
+const fake = await startFakeSlack();
+const child = spawn(process.env.VIA_NODE ? process.execPath : 'node_modules/.bin/tsx', process.env.VIA_NODE ? ['--import','tsx','src/main.ts'] : ['src/main.ts'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, SLACK_BOT_TOKEN: 'xoxb-x', SLACK_SIGNING_SECRET: 'secretsecret', SLACK_API_URL: fake.apiUrl, PORT: '45997', PIPELINE_CONFIG: '/tmp/exp/p.yml', FIRESTORE_EMULATOR_HOST: '127.0.0.1:1', NODE_OPTIONS: '--import /tmp/exp/dbg.mjs' }, stdio: ['pipe', 'inherit', 'inherit'], detached: !!process.env.DETACHED });
+child.on('exit', (c, s) => { console.log('EXIT', c, s, 'replies', fake.calls('response_url').length); process.exit(0); });
+for (;;) { try { if ((await fetch('http://127.0.0.1:45997/healthz')).ok) break; } catch {} await new Promise((r) => setTimeout(r, 200)); }
+const driver = createDriver({ appUrl: 'http://127.0.0.1:45997/slack/events', signingSecret: 'secretsecret', fakeSlack: fake });
+const d = await driver.command('/pipeline status 2026-01-20');
+console.log('ack', d.status);
+if (process.env.DELAY) await new Promise((r) => setTimeout(r, Number(process.env.DELAY)));
+child.kill('SIGTERM');
