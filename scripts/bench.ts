@@ -13,6 +13,7 @@
  * It is a measurement, not a test: it exits 0 whatever the figures, and non-zero only when the
  * bench itself could not run. Every server and emulator it starts is stopped at the end.
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,7 +26,7 @@ import { runInNewContext } from 'node:vm';
 import type { Firestore } from '@google-cloud/firestore';
 import { type Bot, buildGooglePorts, createBot } from '../src/app.js';
 import { type Env, loadEnv, loadPipeline, type PipelineConfig } from '../src/config.js';
-import type { IsoDate, TriggerPort } from '../src/domain/ports.js';
+import type { IsoDate, RunHistoryControl, TriggerPort } from '../src/domain/ports.js';
 import { fail, type Probe } from '../src/domain/result.js';
 import { functionNames, type StatusPorts } from '../src/domain/status.js';
 import { createRunHistoryAdapter, firestoreClient } from '../src/gcp/run-history.js';
@@ -35,6 +36,7 @@ import { pointAt } from '../src/local/stack.js';
 import { createLogger } from '../src/log.js';
 import { seedRunHistory } from '../src/sandbox/firestore-seed.js';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.js';
+import { buildScenario } from '../src/sandbox/scenarios.js';
 import type { ApiName } from '../src/sandbox/state.js';
 import { createMemoryRunHistory } from '../src/store/memory-run-history.js';
 
@@ -414,7 +416,11 @@ async function startRig(cleanups: (() => Promise<void>)[]): Promise<Rig> {
     const db: Firestore = firestoreClient(config.project, true);
     cleanups.unshift(() => db.terminate());
     await seedRunHistory(db, config.runHistory.collection, docs);
-    runHistory = createRunHistoryAdapter({ db, config: config.runHistory, deadlineMs: config.limits.callDeadlineMs });
+    runHistory = createRunHistoryAdapter({
+      db,
+      config: config.runHistory,
+      deadlineMs: config.limits.callDeadlineMs,
+    });
   } else {
     runHistory = createMemoryRunHistory(() => docs, config.runHistory);
   }
@@ -620,7 +626,12 @@ function reportCalls(
     })),
   ];
   const job = config.selfHeal?.schedulerJob;
-  if (job) calls.push({ label: `scheduler.getJob ${job}`, port: 'scheduler', run: () => ports.scheduler.getJob(job) });
+  if (job)
+    calls.push({
+      label: `scheduler.getJob ${job}`,
+      port: 'scheduler',
+      run: () => ports.scheduler.getJob(job),
+    });
   for (const c of config.dataChecks) {
     calls.push({
       label: `dataChecks.scalar ${c.id}`,
@@ -721,7 +732,9 @@ async function measureReport(rig: Rig): Promise<ReportResult> {
     if (!deepest || !deepestCall) throw new Error('no calls to time');
     const runs: number[] = [];
     for (let i = 0; i < REPORT_REPEATS; i++) runs.push((await timeCall(rig, deepestCall)).ms);
-    progress(`(b) longest chain (${deepest.label}, ${deepest.requests} requests): ${runs.map(ms).join(', ')}`);
+    progress(
+      `(b) longest chain (${deepest.label}, ${deepest.requests} requests): ${runs.map(ms).join(', ')}`,
+    );
     return {
       e2e,
       botMs,
@@ -919,7 +932,9 @@ async function main(): Promise<number> {
     );
     progress(`run_history: ${rig.runHistoryBackend}`);
 
-    progress(`(a) ${ACK_ROUNDS} rounds of ${ACK_CONCURRENCY} concurrent signed commands, bot and bare server`);
+    progress(
+      `(a) ${ACK_ROUNDS} rounds of ${ACK_CONCURRENCY} concurrent signed commands, bot and bare server`,
+    );
     const acks = await measureAcks(rig, bare.url);
     progress('(b) report time with latency');
     const report = await measureReport(rig);
@@ -1010,8 +1025,11 @@ async function main(): Promise<number> {
     );
     const failed = report.sequential.filter((c) => !c.ok);
     for (const c of failed) print(`  ! ${c.label} failed: ${c.error}`);
-    if (report.unknownLines > 0) print(`  ! the reports had ${report.unknownLines} lines marked as not answered`);
-    print('  (run_history is served by Firestore, not the sandbox: the bench adds the same 200 ms in front of it)');
+    if (report.unknownLines > 0)
+      print(`  ! the reports had ${report.unknownLines} lines marked as not answered`);
+    print(
+      '  (run_history is served by Firestore, not the sandbox: the bench adds the same 200 ms in front of it)',
+    );
     print();
 
     // ---- (c)
@@ -1024,7 +1042,14 @@ async function main(): Promise<number> {
     );
     print(
       table([
-        ['port (API)', 'components', 'port calls', 'HTTP requests', 'one report alone', 'requests per component'],
+        [
+          'port (API)',
+          'components',
+          'port calls',
+          'HTTP requests',
+          'one report alone',
+          'requests per component',
+        ],
         ...PORT_NAMES.map((p) => [
           `${p} (${PORT_API[p] ?? 'firestore'})`,
           String(shared.components[p]),
@@ -1163,7 +1188,9 @@ async function main(): Promise<number> {
 
 const role = process.argv.indexOf(STAND_INS_FLAG);
 const run =
-  role >= 0 ? runStandIns(process.argv[role + 1] ?? '', process.argv[role + 2] ?? '').then(() => undefined) : main();
+  role >= 0
+    ? runStandIns(process.argv[role + 1] ?? '', process.argv[role + 2] ?? '').then(() => undefined)
+    : main();
 run.then(
   (code) => {
     if (code !== undefined) process.exit(code);

@@ -9,7 +9,14 @@ import { App, type Logger as BoltLogger, LogLevel as BoltLogLevel } from '@slack
 import type { Deps, GuardedDeps } from './commands/deps.js';
 import * as commands from './commands/index.js';
 import type { Env, PipelineConfig } from './config.js';
-import type { Clock, RunHistoryControl, RunHistoryPort, TriggerPort } from './domain/ports.js';
+import type {
+  Clock,
+  CloudRunControl,
+  CloudRunPort,
+  RunHistoryControl,
+  RunHistoryPort,
+  TriggerPort,
+} from './domain/ports.js';
 import type { AuditLog, RequestStore } from './domain/requests.js';
 import { SingleFlightCache } from './domain/single-flight.js';
 import type { StatusPorts, StatusReport } from './domain/status.js';
@@ -30,6 +37,7 @@ import { createMemoryAuditLog, createMemoryRequestStore } from './store/memory-r
 import { createFirestorePlanDrafts, createMemoryPlanDrafts, type PlanDrafts } from './store/plan-drafts.js';
 import { createEngine, type Engine, type StepExecutor } from './workflows/engine.js';
 import { healExecutors } from './workflows/heal-executors.js';
+import { rollbackExecutors } from './workflows/rollback-executor.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -37,6 +45,7 @@ export const systemClock: Clock = { now: () => new Date() };
 export interface GoogleControls {
   runHistory: RunHistoryControl;
   triggers: TriggerPort;
+  cloudRun: CloudRunPort & CloudRunControl;
 }
 
 export interface GoogleSide {
@@ -111,7 +120,7 @@ export function buildGoogle(
       project,
       deadlineMs,
     });
-  return { ports, controls: { runHistory, triggers }, ...(db ? { db } : {}) };
+  return { ports, controls: { runHistory, triggers, cloudRun }, ...(db ? { db } : {}) };
 }
 
 /** Only the read ports (status, deploy verification). */
@@ -156,6 +165,7 @@ export function buildExecutors(
       config,
       ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
     }),
+    ...rollbackExecutors({ cloudRun: side.controls.cloudRun }),
   };
 }
 

@@ -3,21 +3,49 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { parseDeployVerify, usage } from '../domain/command-args.js';
 import { verifyDeploys } from '../domain/deploy-verify.js';
 import { functionNames } from '../domain/status.js';
+import { openRollbackModal, rollbackPlan } from '../interactions/rollback.js';
 import { deployVerifyFallback, deployVerifyMessage } from '../views/deploy-verify.js';
+import { planMessage } from '../views/guarded.js';
 import { type Deps, refusalText } from './deps.js';
 
 export const makeDeployVerifyCommand =
   (deps: Deps) =>
-  async ({ ack, command, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
-    const known = [...deps.config.phases.map((p) => p.service), ...functionNames(deps.config)];
-    const parsed = parseDeployVerify(command.text, known);
+  async ({
+    ack,
+    command,
+    respond,
+    client,
+  }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    const services = deps.config.phases.map((p) => p.service);
+    const known = [...services, ...functionNames(deps.config)];
+    const parsed = parseDeployVerify(command.text, known, services);
     if (!parsed.ok) {
       await ack({ response_type: 'ephemeral', text: refusalText(parsed.reason.message, usage.deployVerify) });
       return;
     }
+    const cmd = parsed.value;
+    if (cmd.target === 'rollback') {
+      await ack();
+      if (cmd.dryRun) {
+        const plan = await rollbackPlan(deps, cmd.service);
+        await respond(
+          plan.ok
+            ? { response_type: 'ephemeral', text: plan.value.title, blocks: planMessage(plan.value) }
+            : { response_type: 'ephemeral', text: `:warning: ${plan.reason.message}` },
+        );
+        return;
+      }
+      await openRollbackModal(deps, client, {
+        triggerId: command.trigger_id,
+        user: command.user_id,
+        channel: command.channel_id,
+        service: cmd.service,
+      });
+      return;
+    }
     await ack();
-    const report = await verifyDeploys(deps.ports, deps.config, parsed.value, deps.clock.now());
-    deps.log.info('deploy verify', { verdict: report.verdict, target: parsed.value, user: command.user_id });
+    const report = await verifyDeploys(deps.ports, deps.config, cmd, deps.clock.now());
+    deps.log.info('deploy verify', { verdict: report.verdict, target: cmd, user: command.user_id });
     await respond({
       response_type: 'ephemeral',
       text: deployVerifyFallback(report),

@@ -109,12 +109,35 @@ export function parsePipelineCommand(text: string, timeZone: string, now: Date):
   }
 }
 
-export type DeployVerifyCommand = { target: 'all' } | { target: 'one'; name: string };
+export type DeployVerifyCommand =
+  | { target: 'all' }
+  | { target: 'one'; name: string }
+  | { target: 'rollback'; service: string; dryRun: boolean };
 
-/** `name` must be one of `known` (configured services and functions). */
-export function parseDeployVerify(text: string, known: readonly string[]): Outcome<DeployVerifyCommand> {
+/**
+ * `name` must be one of `known` (configured services and functions); `rollback <service>`
+ * (a configured Cloud Run service) opens the rollback flow.
+ */
+export function parseDeployVerify(
+  text: string,
+  known: readonly string[],
+  services: readonly string[] = known,
+): Outcome<DeployVerifyCommand> {
   const t = tokenize(text);
   if (!t.ok) return t;
+  if (t.value[0]?.toLowerCase() === 'rollback') {
+    const f = splitFlags(t.value.slice(1), ['dry-run'] as const);
+    if (!f.ok) return f;
+    const [name, ...extra] = f.value.args;
+    const hit = services.find((s) => s === name?.toLowerCase());
+    if (!hit || extra.length > 0) {
+      return refuse(
+        'unknown_target',
+        `Roll back which service? One of ${services.map((k) => `\`${k}\``).join(', ')}.`,
+      );
+    }
+    return accept({ target: 'rollback', service: hit, dryRun: f.value.flags.has('dry-run') });
+  }
   const f = splitFlags(t.value, [] as const);
   if (!f.ok) return f;
   const [name, ...extra] = f.value.args;

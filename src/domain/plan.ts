@@ -17,6 +17,11 @@ export interface PlanStep {
   /** Deletes or overwrites something: snapshotted before it runs, marked in the modal. */
   destructive: boolean;
   undoable: boolean;
+  /**
+   * Runs even when an earlier step failed or the run was cancelled (e.g. resume a job the plan
+   * paused). Left out (not false) when unset, so plans without it keep their hash.
+   */
+  always?: boolean;
   /** The exact documents, endpoints, topics, jobs and dates. */
   params: Record<string, JsonValue>;
 }

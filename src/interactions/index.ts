@@ -4,6 +4,7 @@ import type { Deps } from '../commands/deps.js';
 import { actions, views } from '../ids.js';
 import { makePlanSubmit } from './plan-submit.js';
 import { makeRequestAction } from './request-actions.js';
+import { makeRollbackButton } from './rollback.js';
 import { makeOpenDeployVerify, makeOpenHeal, makeRefreshStatus } from './status-buttons.js';
 
 export function register(app: App, deps: Deps): void {
@@ -21,6 +22,7 @@ export function register(app: App, deps: Deps): void {
   app.action(actions.refreshStatus, makeRefreshStatus(deps));
   app.action(actions.openHeal, makeOpenHeal(deps));
   app.action(actions.openDeployVerify, makeOpenDeployVerify(deps));
+  app.action(actions.rollback, makeRollbackButton(deps));
   const submit = makePlanSubmit(deps);
   for (const id of [views.healPlan, views.backfillPlan, views.rollbackPlan, views.selfHealPlan]) {
     app.view(id, submit);

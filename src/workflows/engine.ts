@@ -306,22 +306,48 @@ export function createEngine(deps: EngineDeps): Engine {
       clearInterval(timer);
     }
 
+    /**
+     * Steps run in order. Once a step fails or a cancel is seen, the run is "closing": the
+     * remaining steps marked `always` still run, in order (e.g. resuming a scheduler job the
+     * plan paused), the others are left (failed: pending, for a retry; cancelled: skipped), and
+     * the request then ends failed or cancelled. A running request that already holds a failed
+     * step (its runner died while closing) resumes in the closing phase.
+     */
     async function runSteps(): Promise<Outcome<GuardedRequest>> {
+      const always = new Set(current.plan.steps.filter((s) => s.always).map((s) => s.id));
+      const by = current.cancelRequestedBy;
+      let closing: { to: 'failed' } | { to: 'cancelled'; by: string } | undefined = !current.steps.some(
+        (s) => s.status === 'failed',
+      )
+        ? undefined
+        : by
+          ? { to: 'cancelled', by }
+          : { to: 'failed' };
+      if (!closing) {
+        const reopened = await reopenAlways();
+        if (reopened === 'stopped') return stoppedEarly();
+        if (reopened === 'failed') closing = { to: 'failed' };
+      }
       for (const step of current.plan.steps) {
         if (stopped || lost) return stoppedEarly();
         const run = current.steps.find((s) => s.id === step.id) ?? { id: step.id, status: 'pending' };
         if (run.status === 'done' || run.status === 'skipped' || run.status === 'undone') continue;
 
-        if (current.cancelRequestedBy) {
+        if (!closing && current.cancelRequestedBy) {
           const by = current.cancelRequestedBy;
           const steps = current.steps.map(
             (s): StepRun =>
-              s.status === 'pending' || s.status === 'failed'
+              (s.status === 'pending' || s.status === 'failed') && !always.has(s.id)
                 ? { ...s, status: 'skipped', message: `cancelled by <@${by}>` }
                 : s,
           );
-          return finish('cancelled', { steps, closedBy: by });
+          const closers = steps.some((s) => always.has(s.id) && s.status !== 'done');
+          if (!closers) return finish('cancelled', { steps, closedBy: by });
+          if (!(await persist({ steps }))) return stoppedEarly();
+          closing = { to: 'cancelled', by };
         }
+        // Closing: only the `always` steps not yet done run (a failed one is not retried here).
+        if (closing && (!step.always || run.status === 'failed')) continue;
 
         const startedAt = clock.now();
         const { endedAt: _e, durationMs: _d, message: _m, ...kept } = run;
@@ -385,9 +411,40 @@ export function createEngine(deps: EngineDeps): Engine {
           durationMs: ended.durationMs,
           ...(ended.message === undefined ? {} : { message: ended.message }),
         });
-        if (!outcome.ok) return finish('failed');
+        if (!outcome.ok && closing?.to !== 'failed') closing = { to: 'failed' };
       }
-      return finish('succeeded');
+      if (closing?.to === 'cancelled') return finish('cancelled', { closedBy: closing.by });
+      return finish(closing ? 'failed' : 'succeeded');
+    }
+
+    /**
+     * A retry of a run that failed: its `always` steps already ran (the job it paused is resumed
+     * again). Retry puts them back to pending with their undoData (engine.retry); here they are
+     * reverted first, so the retried steps run in the state the plan set up (the job paused
+     * again), and they then run again at their place in the plan. A step without undo or
+     * undoData just runs again. If a revert fails, that step is marked failed and nothing else
+     * is retried: the run closes (the revert did not happen, so what the step did still holds).
+     */
+    async function reopenAlways(): Promise<'ok' | 'failed' | 'stopped'> {
+      for (const step of current.plan.steps) {
+        if (!step.always) continue;
+        const run = current.steps.find((s) => s.id === step.id);
+        if (!run || run.status !== 'pending' || run.undoData === undefined) continue;
+        const undo = executors[step.action]?.undo;
+        const { undoData, ...rest } = run;
+        const outcome: Probe<unknown> = undo
+          ? await safely(() => undo(step, { ...(run.snapshot === undefined ? {} : { snapshot: run.snapshot }), undoData }))
+          : accept(null);
+        if (stopped || lost) return 'stopped';
+        log({ event: 'guarded.reopen_step', requestId: id, step: step.id, ok: outcome.ok });
+        // Failed, the step keeps its undoData: the next retry tries the revert again.
+        const next: StepRun = outcome.ok
+          ? { ...rest, message: 'reverted for the retry; runs again at the end' }
+          : { ...run, status: 'failed', message: `could not revert it before the retry: ${outcome.error.message}` };
+        if (!(await persist({ steps: setStep(step.id, next) }))) return 'stopped';
+        if (!outcome.ok) return 'failed';
+      }
+      return 'ok';
     }
 
     function runStep(executor: StepExecutor, step: PlanStep, snapshot: JsonValue | undefined) {
@@ -604,14 +661,26 @@ export function createEngine(deps: EngineDeps): Engine {
         if (state === 'running') return engine.requestCancel(id, user);
         if (state === 'interrupted') {
           // Nobody is running it: close it now. A step caught mid-write is marked failed so undo restores it.
+          const always = new Set(r.plan.steps.filter((s) => s.always).map((s) => s.id));
           const steps = r.steps.map(
             (s): StepRun =>
-              s.status === 'running'
-                ? { ...s, status: 'failed', message: `interrupted; cancelled by <@${user}>` }
-                : s.status === 'pending'
-                  ? { ...s, status: 'skipped', message: `cancelled by <@${user}>` }
-                  : s,
+              always.has(s.id) && (s.status === 'running' || s.status === 'pending')
+                ? { ...s, status: 'pending' }
+                : s.status === 'running'
+                  ? { ...s, status: 'failed', message: `interrupted; cancelled by <@${user}>` }
+                  : s.status === 'pending'
+                    ? { ...s, status: 'skipped', message: `cancelled by <@${user}>` }
+                    : s,
           );
+          if (steps.some((s) => always.has(s.id) && s.status === 'pending')) {
+            // Steps that run even when cancelled are left: run them here, then end cancelled.
+            const claimed = await claim(r, 'cancel', user, {
+              from: ['running'],
+              expectVersion: r.version,
+              patch: { closedBy: user, steps, cancelRequestedBy: user },
+            });
+            return claimed.ok ? accept(claimed.value.request) : claimed;
+          }
           const res = await store.transition(id, {
             from: ['running'],
             to: 'cancelled',
@@ -656,8 +725,12 @@ export function createEngine(deps: EngineDeps): Engine {
         if (r.state !== 'failed')
           return refused(r, 'retry', user, conflict(r, 'Only a failed request can be retried.'));
         // The failed step runs again; its snapshot is kept as the state before any write.
+        // `always` steps that ran while the run closed are reverted and run again at the end
+        // (see reopenAlways): they keep their undoData for that.
+        const always = new Set(r.plan.steps.filter((s) => s.always).map((s) => s.id));
         const steps = r.steps.map((s): StepRun => {
-          if (s.status !== 'failed' || r.mode === 'undo') return s;
+          if (r.mode === 'undo') return s;
+          if (s.status !== 'failed' && !(s.status === 'done' && always.has(s.id))) return s;
           const { message: _m, endedAt: _e, durationMs: _d, ...rest } = s;
           return { ...rest, status: 'pending' };
         });

@@ -113,13 +113,16 @@ function connect() {
 
 // ---- channel ----
 
+const eye =
+  '<svg class="emoji" viewBox="0 0 20 20" aria-hidden="true"><path d="M1.5 10s3.2-5.5 8.5-5.5 8.5 5.5 8.5 5.5-3.2 5.5-8.5 5.5S1.5 10 1.5 10z" fill="none" stroke="currentColor" stroke-width="1.6"/><circle cx="10" cy="10" r="2.6" fill="currentColor"/></svg>';
+
 function messageHtml(m) {
   const bot = m.user === page.meta.bot.id;
   const name = nameOf(m.user);
   const head = `<div class="msg-meta"><span class="author">${escapeHtml(name)}</span>${
     bot ? '<span class="app-badge">APP</span>' : ''
   }${m.edited ? '<span class="edited">(edited)</span>' : ''}</div>`;
-  const only = m.ephemeral ? '<div class="only-you">👁 Only visible to you</div>' : '';
+  const only = m.ephemeral ? `<div class="only-you">${eye} Only visible to you</div>` : '';
   let thread = '';
   if (m.replies.length > 0) {
     const folded = page.folded.has(m.ts);
