@@ -31,13 +31,12 @@ import { fail, type Probe } from '../src/domain/result.js';
 import { functionNames, type StatusPorts } from '../src/domain/status.js';
 import { createRunHistoryAdapter, firestoreClient } from '../src/gcp/run-history.js';
 import { gcloudAvailable, type RunningEmulators, startEmulators } from '../src/local/emulators.js';
-import { type FakeSlack, startFakeSlack } from '../src/local/fake-slack.js';
+import type { FakeSlack } from '../src/local/fake-slack.js';
 import { pointAt } from '../src/local/stack.js';
 import { createLogger } from '../src/log.js';
 import { seedRunHistory } from '../src/sandbox/firestore-seed.js';
-import { type Sandbox, startSandbox } from '../src/sandbox/index.js';
-import { buildScenario } from '../src/sandbox/scenarios.js';
-import type { ApiName } from '../src/sandbox/state.js';
+import type { Sandbox } from '../src/sandbox/index.js';
+import type { ApiName, SimRunHistoryDoc } from '../src/sandbox/state.js';
 import { createMemoryRunHistory } from '../src/store/memory-run-history.js';
 
 // ---- parameters ---------------------------------------------------------------------------------
@@ -212,6 +211,7 @@ type Rpc =
   | { op: 'resetCounts' }
   | { op: 'responseUrls'; n: number }
   | { op: 'resetFake' }
+  | { op: 'runHistoryDocs' }
   | { op: 'rss' }
   | { op: 'stop' };
 
@@ -227,6 +227,9 @@ const USER = 'U0ALICE';
 const CHANNEL = 'C0OPS';
 
 async function runStandIns(configFile: string, project: string): Promise<void> {
+  // Imported here, so the bot's process never loads the stand-ins' code (nor sql.js).
+  const { startSandbox } = await import('../src/sandbox/index.js');
+  const { startFakeSlack } = await import('../src/local/fake-slack.js');
   const config = loadPipeline(configFile, project);
   const sandbox = await startSandbox({ config, scenario: 'jan20' });
   const fake = await startFakeSlack();
@@ -262,6 +265,8 @@ async function runStandIns(configFile: string, project: string): Promise<void> {
       case 'resetFake':
         fake.reset();
         return null;
+      case 'runHistoryDocs':
+        return sandbox.state.runHistory;
       case 'rss':
         return process.memoryUsage().rss;
       case 'stop':
@@ -294,6 +299,8 @@ async function startStandIns(configFile: string, project: string): Promise<Stand
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), [STAND_INS_FLAG, configFile, project], {
     execArgv: process.execArgv,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    // Structured clone: run_history documents carry Dates.
+    serialization: 'advanced',
   });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const listeners: ((e: ResponseEvent) => void)[] = [];
@@ -392,25 +399,35 @@ async function startRig(cleanups: (() => Promise<void>)[]): Promise<Rig> {
   const project = `bench-${randomBytes(4).toString('hex')}`;
   let config = loadPipeline(configFile, project);
 
-  progress('starting the stand-ins process (sandbox, fake Slack)');
-  const standIns = await startStandIns(configFile, project);
-  cleanups.unshift(() => standIns.stop());
+  // The stand-ins and the Firestore emulator (when gcloud is installed and none is given) start
+  // side by side; run_history is otherwise kept in memory, as src/local/stack.ts does.
+  const wantEmulator = !process.env.FIRESTORE_EMULATOR_HOST && gcloudAvailable();
+  progress(
+    `starting the stand-ins process (sandbox, fake Slack)${wantEmulator ? ' and the Firestore emulator' : ''}`,
+  );
+  const [standInsStart, emulatorStart] = await Promise.allSettled([
+    startStandIns(configFile, project),
+    wantEmulator ? startEmulators({ pubsub: false }) : Promise.resolve(undefined),
+  ]);
+  if (standInsStart.status === 'fulfilled') cleanups.unshift(() => standInsStart.value.stop());
+  const emulators: RunningEmulators | undefined =
+    emulatorStart.status === 'fulfilled' ? emulatorStart.value : undefined;
+  if (emulators) cleanups.unshift(() => emulators.stop());
+  if (standInsStart.status === 'rejected') throw standInsStart.reason;
+  if (emulatorStart.status === 'rejected') throw emulatorStart.reason;
+  const standIns = standInsStart.value;
   const { sandboxUrl, slackApiUrl, identity } = standIns.ready;
   config = pointAt(config, sandboxUrl);
 
-  // run_history: the Firestore emulator when there is one (started here when gcloud is installed),
-  // seeded with the same scenario the sandbox serves; else in memory as src/local/stack.ts does.
   let backend = 'in memory (no gcloud)';
-  if (!process.env.FIRESTORE_EMULATOR_HOST && gcloudAvailable()) {
-    progress('starting the Firestore emulator');
-    const emulators: RunningEmulators = await startEmulators({ pubsub: false });
-    cleanups.unshift(() => emulators.stop());
-    if (emulators.firestoreHost) process.env.FIRESTORE_EMULATOR_HOST = emulators.firestoreHost;
+  if (emulators?.firestoreHost) {
+    process.env.FIRESTORE_EMULATOR_HOST = emulators.firestoreHost;
     backend = `Firestore emulator at ${emulators.firestoreHost} (started by the bench)`;
   } else if (process.env.FIRESTORE_EMULATOR_HOST) {
     backend = `Firestore emulator at ${process.env.FIRESTORE_EMULATOR_HOST} (FIRESTORE_EMULATOR_HOST)`;
   }
-  const docs = buildScenario('jan20', config, new Date()).runHistory;
+  // run_history holds what the sandbox's scenario says, as src/local/stack.ts seeds it.
+  const docs = await standIns.call<SimRunHistoryDoc[]>({ op: 'runHistoryDocs' });
   let runHistory: StatusPorts['runHistory'] & RunHistoryControl;
   if (process.env.FIRESTORE_EMULATOR_HOST) {
     const db: Firestore = firestoreClient(config.project, true);
@@ -826,6 +843,8 @@ async function measureShared(rig: Rig): Promise<SharedResult> {
 // ---- (d) memory over 1,000 commands ---------------------------------------------------------------
 
 interface MemoryResult {
+  /** Right after start and one report (every client loaded), before any load. */
+  idle: Mem;
   start: Mem;
   at500: Mem;
   at1000: Mem;
@@ -835,15 +854,15 @@ interface MemoryResult {
   ms: number;
 }
 
-async function measureMemory(rig: Rig): Promise<MemoryResult> {
-  // Three dates, three in ten with --fresh: the cache answers most, the report path runs often.
+async function measureMemory(rig: Rig, idle: Mem): Promise<MemoryResult> {
+  // Three dates, two in ten with --fresh: the cache answers most, the report path runs often.
   const variants = [
     '/pipeline status',
     `/pipeline status ${REPORT_DATE}`,
     '/pipeline status yesterday',
     `/pipeline status ${REPORT_DATE} --fresh`,
     '/pipeline status',
-    '/pipeline status yesterday --fresh',
+    '/pipeline status yesterday',
     `/pipeline status ${REPORT_DATE}`,
     '/pipeline status --fresh',
     '/pipeline status yesterday',
@@ -873,6 +892,7 @@ async function measureMemory(rig: Rig): Promise<MemoryResult> {
   progress(`(d) ${MEMORY_COMMANDS} commands: RSS ${fmtMb(mb(at1000.rss))}`);
   const services = rig.config.phases.length;
   return {
+    idle,
     start,
     at500,
     at1000,
@@ -931,6 +951,9 @@ async function main(): Promise<number> {
         }),
     );
     progress(`run_history: ${rig.runHistoryBackend}`);
+    // Memory at rest: after start and one report, so every client library is loaded.
+    await burst(rig, ['/pipeline status']);
+    const idle = await settledMemory();
 
     progress(
       `(a) ${ACK_ROUNDS} rounds of ${ACK_CONCURRENCY} concurrent signed commands, bot and bare server`,
@@ -941,7 +964,7 @@ async function main(): Promise<number> {
     progress(`(c) ${SHARED_REQUESTS} concurrent status requests`);
     const shared = await measureShared(rig);
     progress(`(d) ${MEMORY_COMMANDS} commands in batches of ${MEMORY_BATCH}`);
-    const memory = await measureMemory(rig);
+    const memory = await measureMemory(rig, idle);
 
     // ---- (a)
     const botP50 = percentile(acks.bot, 50);
@@ -1085,7 +1108,7 @@ async function main(): Promise<number> {
     const growthPct = ((memory.at1000.rss - memory.at500.rss) / memory.at500.rss) * 100;
     const signed = (n: number, unit: string) => `${n >= 0 ? '+' : ''}${n.toFixed(1)}${unit}`;
     print(
-      `(d) Memory of the bot's process over ${MEMORY_COMMANDS} commands (batches of ${MEMORY_BATCH}, 3 dates, 3 in 10 with --fresh): ` +
+      `(d) Memory of the bot's process over ${MEMORY_COMMANDS} commands (batches of ${MEMORY_BATCH}, 3 dates, 2 in 10 with --fresh): ` +
         `${memory.acked} acked, ${memory.reportsComputed} reports computed, ${(memory.ms / 1000).toFixed(1)} s`,
     );
     print(
@@ -1093,7 +1116,8 @@ async function main(): Promise<number> {
         ['point', 'RSS', 'heap used', 'external'],
         ...(
           [
-            ['before', memory.start],
+            ['idle (started, one report)', memory.idle],
+            ['before the 1,000 (after a-c)', memory.start],
             ['after 500', memory.at500],
             ['after 1,000', memory.at1000],
           ] as const
@@ -1160,7 +1184,7 @@ async function main(): Promise<number> {
         ],
         [
           `(d) RSS after ${MEMORY_COMMANDS.toLocaleString('en')} commands`,
-          fmtMb(mb(memory.at1000.rss)),
+          `${fmtMb(mb(memory.at1000.rss))} (idle: ${fmtMb(mb(memory.idle.rss))})`,
           `< ${MEMORY_LIMIT_MB} MB`,
           verdict(mb(memory.at1000.rss) < MEMORY_LIMIT_MB),
         ],

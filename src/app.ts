@@ -15,6 +15,8 @@ import type {
   CloudRunPort,
   RunHistoryControl,
   RunHistoryPort,
+  SchedulerControl,
+  SchedulerPort,
   TriggerPort,
 } from './domain/ports.js';
 import type { AuditLog, RequestStore } from './domain/requests.js';
@@ -38,6 +40,7 @@ import { createFirestorePlanDrafts, createMemoryPlanDrafts, type PlanDrafts } fr
 import { createEngine, type Engine, type StepExecutor } from './workflows/engine.js';
 import { healExecutors } from './workflows/heal-executors.js';
 import { rollbackExecutors } from './workflows/rollback-executor.js';
+import { schedulerExecutors } from './workflows/scheduler-executors.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -46,6 +49,8 @@ export interface GoogleControls {
   runHistory: RunHistoryControl;
   triggers: TriggerPort;
   cloudRun: CloudRunPort & CloudRunControl;
+  /** The self-heal job: pause, resume, run (the same adapter as the read port). */
+  scheduler: SchedulerPort & SchedulerControl;
 }
 
 export interface GoogleSide {
@@ -82,6 +87,12 @@ export function buildGoogle(
     maximumBytesBilled: config.limits.maximumBytesBilled,
     deadlineMs,
   });
+  const scheduler = createSchedulerAdapter({
+    client: schedulerClient(e.scheduler, offline),
+    project,
+    region,
+    deadlineMs,
+  });
   const ports: StatusPorts = {
     cloudRun,
     functions: createFunctionsAdapter({
@@ -90,12 +101,7 @@ export function buildGoogle(
       region,
       deadlineMs,
     }),
-    scheduler: createSchedulerAdapter({
-      client: schedulerClient(e.scheduler, offline),
-      project,
-      region,
-      deadlineMs,
-    }),
+    scheduler,
     dataChecks,
     runHistory,
     logs: createLogsAdapter({
@@ -120,7 +126,7 @@ export function buildGoogle(
       project,
       deadlineMs,
     });
-  return { ports, controls: { runHistory, triggers, cloudRun }, ...(db ? { db } : {}) };
+  return { ports, controls: { runHistory, triggers, cloudRun, scheduler }, ...(db ? { db } : {}) };
 }
 
 /** Only the read ports (status, deploy verification). */
@@ -166,6 +172,7 @@ export function buildExecutors(
       ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
     }),
     ...rollbackExecutors({ cloudRun: side.controls.cloudRun }),
+    ...schedulerExecutors({ scheduler: side.controls.scheduler, config }),
   };
 }
 

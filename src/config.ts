@@ -113,6 +113,8 @@ export const pipelineSchema = z.object({
       schedulerJob: resourceName,
       schedule: z.string(),
       timeZone: z.string(),
+      /** How long a heal is expected to take: a self-heal run due within it is paused for the heal. */
+      guardMinutes: z.number().int().positive().max(1440).default(30),
     })
     .optional(),
   runHistory: z.object({

@@ -19,6 +19,9 @@ export const actions = {
   rollback: 'open_rollback',
   refreshStatus: 'refresh_status',
   consoleLink: 'console_link',
+  selfHealPause: 'self_heal_pause',
+  selfHealResume: 'self_heal_resume',
+  selfHealRun: 'self_heal_run',
 } as const;
 
 export const views = {

@@ -134,6 +134,7 @@ export async function openHealModal(
       submitLabel: 'Request approval',
       metadata: JSON.stringify(metadata),
       unknown: result.unknown,
+      warnings: result.warnings,
     }),
   });
 }
@@ -144,7 +145,7 @@ async function plan(deps: Deps, date: IsoDate) {
   const planned = planHeal(deps.config, date, facts, now);
   if (!planned.ok)
     return { plan: undefined, blocks: [section(`:warning: ${esc(planned.reason.message)}`)], unknown: [] };
-  const { plan: p, evidence, unknown } = planned.value;
+  const { plan: p, evidence, unknown, warnings = [] } = planned.value;
   if (!p) {
     const blocks: KnownBlock[] = [
       section(`:white_check_mark: *Nothing to heal for ${date}*: the data is complete and no run is stuck.`),
@@ -155,5 +156,5 @@ async function plan(deps: Deps, date: IsoDate) {
     blocks.push(context('Nothing was changed.'));
     return { plan: undefined, blocks, unknown };
   }
-  return { plan: p, blocks: planMessage(p, { unknown }), unknown };
+  return { plan: p, blocks: planMessage(p, { unknown, warnings }), unknown, warnings };
 }

@@ -6,6 +6,7 @@ import { buildStatusReport, type StatusReport } from '../domain/status.js';
 import { auditMessage } from '../views/audit.js';
 import { statusFallback, statusMessage } from '../views/status.js';
 import { channelAllowed, type Deps, refusalText } from './deps.js';
+import { selfHealCommand } from './self-heal.js';
 
 /** The report for `date`, shared by concurrent callers and cached briefly. */
 export function getStatus(deps: Deps, date: IsoDate, fresh: boolean): Promise<StatusReport> {
@@ -47,10 +48,7 @@ export const makePipelineCommand =
       });
       return;
     }
-    if (cmd.kind !== 'status') {
-      await ack({ response_type: 'ephemeral', text: `\`/pipeline ${cmd.kind}\` is not available yet.` });
-      return;
-    }
+    if (cmd.kind === 'self-heal') return selfHealCommand(deps, { ack, command, client, respond }, cmd);
     if (cmd.post && !channelAllowed(deps.config, command.channel_id)) {
       await ack({
         response_type: 'ephemeral',

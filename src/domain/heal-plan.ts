@@ -7,13 +7,25 @@ import type { PipelineConfig, Trigger } from '../config.js';
 import { links } from './links.js';
 import type { JsonValue, Plan, PlanStep } from './plan.js';
 import { makePlan } from './plan.js';
-import type { DataChecksPort, IsoDate, RunHistoryPort, RunRecord } from './ports.js';
+import type {
+  DataChecksPort,
+  IsoDate,
+  RunHistoryPort,
+  RunRecord,
+  SchedulerJobState,
+  SchedulerPort,
+} from './ports.js';
 import { accept, type Outcome, type Probe, refuse } from './result.js';
+import { healGuard } from './self-heal-plan.js';
 import { describeFailure, evaluateCheck, formatMinutes, runCheck } from './status.js';
 
 export interface HealFacts {
   checks: Map<string, { actual: Probe<number>; expected?: Probe<number> }>;
   stuck: Probe<RunRecord[]>;
+  /** The self-heal scheduler job, when configured and read: a run due during the heal is paused. */
+  selfHealJob?: SchedulerJobState;
+  /** Why the self-heal job could not be read, when it could not. */
+  selfHealJobError?: string;
 }
 
 export interface HealPlanResult {
@@ -23,6 +35,8 @@ export interface HealPlanResult {
   evidence: string[];
   /** Checks that could not be evaluated (API down): the plan may be incomplete. */
   unknown: string[];
+  /** For the person confirming (e.g. the self-heal job runs during the heal). */
+  warnings?: string[];
 }
 
 /** Replace every `{date}` in string values of a template (deeply) with the typed date. */
@@ -118,6 +132,13 @@ export function planHeal(
     }
   }
   if (steps.length === 0) return accept({ plan: null, evidence, unknown });
+  if (facts.selfHealJobError) unknown.push(`self-heal job: ${facts.selfHealJobError}`);
+  // The self-heal job due during the heal would heal the same date at once: pause it around the heal.
+  const guard = healGuard(config, facts.selfHealJob, now);
+  if (guard) {
+    steps.unshift(guard.first);
+    steps.push(guard.last);
+  }
   const missing = config.dataChecks.filter((c) => c.phase && failingPhases.has(c.phase)).length;
   const plan = makePlan({
     kind: 'heal',
@@ -131,25 +152,36 @@ export function planHeal(
     evidence,
     steps,
   });
-  return accept({ plan, evidence, unknown });
+  return accept({ plan, evidence, unknown, ...(guard ? { warnings: [guard.warning] } : {}) });
 }
 
-/** Read what a heal of `date` needs to know: every data check and the stuck runs, concurrently. */
+/**
+ * Read what a heal of `date` needs to know: every data check, the stuck runs and the self-heal
+ * job (when configured and a scheduler port is given), concurrently.
+ */
 export async function gatherHealFacts(
-  ports: { dataChecks: DataChecksPort; runHistory: RunHistoryPort },
+  ports: { dataChecks: DataChecksPort; runHistory: RunHistoryPort; scheduler?: SchedulerPort },
   config: PipelineConfig,
   date: IsoDate,
   now: Date,
 ): Promise<HealFacts> {
   const identity = <T>(p: Promise<Probe<T>>) => p;
   const stuckBefore = new Date(now.getTime() - config.runHistory.stuckAfterMinutes * 60_000);
-  const [checks, stuck] = await Promise.all([
+  const [checks, stuck, job] = await Promise.all([
     Promise.all(
       config.dataChecks.map(
         async (c) => [c.id, await runCheck(ports.dataChecks, c, date, identity)] as const,
       ),
     ),
     ports.runHistory.stuckRuns(stuckBefore),
+    config.selfHeal && ports.scheduler
+      ? ports.scheduler.getJob(config.selfHeal.schedulerJob)
+      : Promise.resolve(undefined),
   ]);
-  return { checks: new Map(checks), stuck };
+  return {
+    checks: new Map(checks),
+    stuck,
+    ...(job?.ok ? { selfHealJob: job.value } : {}),
+    ...(job && !job.ok ? { selfHealJobError: describeFailure(job.error) } : {}),
+  };
 }

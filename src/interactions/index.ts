@@ -5,6 +5,7 @@ import { actions, views } from '../ids.js';
 import { makePlanSubmit } from './plan-submit.js';
 import { makeRequestAction } from './request-actions.js';
 import { makeRollbackButton } from './rollback.js';
+import { makeSelfHealButton, selfHealButtonIds } from './self-heal-buttons.js';
 import { makeOpenDeployVerify, makeOpenHeal, makeRefreshStatus } from './status-buttons.js';
 
 export function register(app: App, deps: Deps): void {
@@ -23,6 +24,7 @@ export function register(app: App, deps: Deps): void {
   app.action(actions.openHeal, makeOpenHeal(deps));
   app.action(actions.openDeployVerify, makeOpenDeployVerify(deps));
   app.action(actions.rollback, makeRollbackButton(deps));
+  for (const id of selfHealButtonIds) app.action(id, makeSelfHealButton(deps));
   const submit = makePlanSubmit(deps);
   for (const id of [views.healPlan, views.backfillPlan, views.rollbackPlan, views.selfHealPlan]) {
     app.view(id, submit);

@@ -79,6 +79,9 @@ const runJobParams = z.object({
 
 type RunJobParams = z.infer<typeof runJobParams>;
 
+/** Dates whose closing check runs concurrently. */
+const CHECKS_AT_ONCE = 4;
+
 /** The execution an earlier attempt of this step recorded, if any. */
 export function recordedExecution(request: GuardedRequest, stepId: string): string | undefined {
   const data = request.steps.find((s) => s.id === stepId)?.undoData;
@@ -189,12 +192,18 @@ function runJob(deps: BackfillExecutorDeps): StepExecutor {
   /** Run the target's check for each date: which now pass, fail, or could not be read. */
   async function closingChecks(p: RunJobParams) {
     const check = config.dataChecks.find((c) => c.id === p.check)!;
-    const lines = await Promise.all(
-      p.dates.map(async (date) => {
-        const facts = await runCheck(dataChecks, check, date as IsoDate, (x) => x);
-        return { date, line: evaluateCheck(check, facts, w) };
-      }),
-    );
+    // A few dates at a time: up to 31 dates of two queries each should not all hit BigQuery at once.
+    const lines: { date: string; line: ReturnType<typeof evaluateCheck> }[] = [];
+    for (let i = 0; i < p.dates.length; i += CHECKS_AT_ONCE) {
+      const batch = p.dates.slice(i, i + CHECKS_AT_ONCE);
+      const done = await Promise.all(
+        batch.map(async (date) => {
+          const facts = await runCheck(dataChecks, check, date as IsoDate, (x) => x);
+          return { date, line: evaluateCheck(check, facts, w) };
+        }),
+      );
+      lines.push(...done);
+    }
     return {
       complete: lines.filter((l) => l.line.health === 'ok').map((l) => l.date),
       incomplete: lines.filter((l) => l.line.health === 'fail').map((l) => l.date),
@@ -214,13 +223,26 @@ function runJob(deps: BackfillExecutorDeps): StepExecutor {
       let x: ExecutionState | undefined;
       const earlier = recordedExecution(request, step.id);
       if (earlier) {
-        const found = await jobs.getExecution(earlier);
-        if (found.ok) x = found.value;
-        else if (found.error.kind !== 'not_found') {
-          return fail(
-            found.error.kind,
-            `could not read execution ${earlier} started earlier, so no other was started: ${describeFailure(found.error)}`,
-          );
+        // Until it can be read: failing here would drop the recorded name (a failed step keeps no
+        // undoData), and a retry would then start a second execution beside one that may be running.
+        for (;;) {
+          const found = await jobs.getExecution(earlier);
+          if (found.ok) {
+            x = found.value;
+            break;
+          }
+          if (found.error.kind === 'not_found' || found.error.kind === 'invalid') break;
+          try {
+            await sleep(pollMs, undefined, { signal });
+          } catch {
+            // Aborted: checked below.
+          }
+          if (signal.aborted) {
+            return fail(
+              'error',
+              `stopped before execution ${earlier} could be read: ${describeFailure(found.error)}`,
+            );
+          }
         }
       }
       if (!x) {
@@ -245,6 +267,9 @@ function runJob(deps: BackfillExecutorDeps): StepExecutor {
       }
 
       const startedAt = Date.parse(x.createTime ?? '') || clock.now().getTime();
+      /** Until it ended, or until now. */
+      const elapsed = (s: ExecutionState) =>
+        Math.max(0, (Date.parse(s.completionTime ?? '') || clock.now().getTime()) - startedAt);
       let lastSettled = settled(x);
       let lastChange = clock.now().getTime();
       let lastReport = 0;
@@ -258,7 +283,7 @@ function runJob(deps: BackfillExecutorDeps): StepExecutor {
         failed: s.failedCount,
         cancelled: s.cancelledCount,
         running: s.runningCount,
-        elapsedMs: Math.max(0, clock.now().getTime() - startedAt),
+        elapsedMs: elapsed(s),
         stalled,
         finished: s.done,
         ...(s.outcome ? { outcome: s.outcome } : {}),
@@ -312,7 +337,7 @@ function runJob(deps: BackfillExecutorDeps): StepExecutor {
           failed: x.failedCount,
           cancelled: x.cancelledCount,
         },
-        elapsedMs: Math.max(0, clock.now().getTime() - startedAt),
+        elapsedMs: elapsed(x),
         complete: checks.complete,
         incomplete: checks.incomplete,
         unchecked: checks.unchecked,

@@ -24,7 +24,7 @@ import {
   type StepRun,
   stepReport,
 } from '../domain/requests.js';
-import { accept, fail, type Outcome, type Probe, type Refusal, refuse } from '../domain/result.js';
+import { accept, fail, type Outcome, ok, type Probe, type Refusal, refuse } from '../domain/result.js';
 
 export interface StepExecutor {
   /** Read what a destructive step will delete or overwrite; persisted into the step before run(). */
@@ -334,17 +334,17 @@ export function createEngine(deps: EngineDeps): Engine {
         if (run.status === 'done' || run.status === 'skipped' || run.status === 'undone') continue;
 
         if (!closing && current.cancelRequestedBy) {
-          const by = current.cancelRequestedBy;
+          const who = current.cancelRequestedBy;
           const steps = current.steps.map(
             (s): StepRun =>
               (s.status === 'pending' || s.status === 'failed') && !always.has(s.id)
-                ? { ...s, status: 'skipped', message: `cancelled by <@${by}>` }
+                ? { ...s, status: 'skipped', message: `cancelled by <@${who}>` }
                 : s,
           );
-          const closers = steps.some((s) => always.has(s.id) && s.status !== 'done');
-          if (!closers) return finish('cancelled', { steps, closedBy: by });
+          const closers = steps.some((s) => always.has(s.id) && (s.status === 'pending' || s.status === 'running'));
+          if (!closers) return finish('cancelled', { steps, closedBy: who });
           if (!(await persist({ steps }))) return stoppedEarly();
-          closing = { to: 'cancelled', by };
+          closing = { to: 'cancelled', by: who };
         }
         // Closing: only the `always` steps not yet done run (a failed one is not retried here).
         if (closing && (!step.always || run.status === 'failed')) continue;
@@ -434,7 +434,7 @@ export function createEngine(deps: EngineDeps): Engine {
         const { undoData, ...rest } = run;
         const outcome: Probe<unknown> = undo
           ? await safely(() => undo(step, { ...(run.snapshot === undefined ? {} : { snapshot: run.snapshot }), undoData }))
-          : accept(null);
+          : ok(null);
         if (stopped || lost) return 'stopped';
         log({ event: 'guarded.reopen_step', requestId: id, step: step.id, ok: outcome.ok });
         // Failed, the step keeps its undoData: the next retry tries the revert again.

@@ -89,7 +89,9 @@ function run(script: string, env: Record<string, string | undefined>): Proc {
       return new Promise((resolveMatch, reject) => {
         const timer = setTimeout(() => {
           listeners.delete(check);
-          reject(new Error(`${pattern} not printed within ${timeoutMs} ms\nstdout:\n${out}\nstderr:\n${err}`));
+          reject(
+            new Error(`${pattern} not printed within ${timeoutMs} ms\nstdout:\n${out}\nstderr:\n${err}`),
+          );
         }, timeoutMs);
         const check = () => {
           const m = pattern.exec(out);
@@ -127,7 +129,11 @@ function tempDir(): string {
 }
 
 /** The example YAML with its project replaced and, when given, every endpoint at `sandboxUrl`. */
-function pipelineYaml(opts: { project?: string; sandboxUrl?: string; edit?: (text: string) => string }): string {
+function pipelineYaml(opts: {
+  project?: string;
+  sandboxUrl?: string;
+  edit?: (text: string) => string;
+}): string {
   let text = readFileSync(example, 'utf8');
   if (opts.project) text = text.replace(/^project: .*$/m, `project: ${opts.project}`);
   if (opts.sandboxUrl) {
@@ -144,14 +150,18 @@ async function waitForHealthz(port: number, proc: Proc, timeoutMs = 60_000): Pro
   const until = Date.now() + timeoutMs;
   for (;;) {
     if (proc.child.exitCode !== null) {
-      throw new Error(`the bot exited (${proc.child.exitCode})\nstdout:\n${proc.stdout()}\nstderr:\n${proc.stderr()}`);
+      throw new Error(
+        `the bot exited (${proc.child.exitCode})\nstdout:\n${proc.stdout()}\nstderr:\n${proc.stderr()}`,
+      );
     }
     try {
       const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) });
       if (res.ok) return;
     } catch {}
     if (Date.now() > until) {
-      throw new Error(`/healthz did not answer within ${timeoutMs} ms\nstdout:\n${proc.stdout()}\nstderr:\n${proc.stderr()}`);
+      throw new Error(
+        `/healthz did not answer within ${timeoutMs} ms\nstdout:\n${proc.stdout()}\nstderr:\n${proc.stderr()}`,
+      );
     }
     await sleep(200);
   }
@@ -257,7 +267,9 @@ describe('a bot process pointed at a sandbox started separately', () => {
     // The reply was made after SIGTERM: the drain, not a race won before the signal.
     expect(reply.at).toBeGreaterThanOrEqual(termAt);
     const text = blockText(reply.body.blocks);
-    expect(text).toMatch(/nba-phase2-raw-processors[^\n]*00777-zzz · 70% traffic · \(split: 00777-zzz 70%, 00105-4g2 30%\)/);
+    expect(text).toMatch(
+      /nba-phase2-raw-processors[^\n]*00777-zzz · 70% traffic · \(split: 00777-zzz 70%, 00105-4g2 30%\)/,
+    );
     expect(text).toMatch(/nba-phase4-precompute-processors[^\n]*latest revision 00049-\w+ is not ready/);
     expect(sandbox.counts.cloudRun).toBe(config.phases.length);
     expect(bot.stdout()).toContain('"shutting down"');

@@ -19,7 +19,7 @@ describe('/pipeline status over Socket Mode', () => {
     expect(e.port).toBeUndefined(); // no HTTP listener in Socket Mode
     expect(e.fake.calls('apps.connections.open').length).toBeGreaterThanOrEqual(1);
     const mark = e.fake.mark();
-    const delivery = await e.driver.command('/pipeline status 2026-01-20', {
+    const delivery = await e.driver.socketCommand('/pipeline status 2026-01-20', {
       userId: 'U0ALICE',
       channelId: 'C0OPS',
     });

@@ -113,6 +113,8 @@ beforeEach(async () => {
 describe('running a job', () => {
   it('starts one task per date with the overridden args, without waiting for the end', async () => {
     schedule('2026-01-18', 3);
+    // Long enough that the first task cannot have finished by the time the answer is read.
+    simJob().taskMs = 500;
     const args = ['--processor=bdl_boxscores', '--dates=2026-01-18,2026-01-19'];
     const started = value(await adapter().runJob(JOB, args));
     expect(started).toMatchObject({

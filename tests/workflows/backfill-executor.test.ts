@@ -239,7 +239,8 @@ describe('run_job', () => {
   });
 
   it('reports a new stall after progress resumed', async () => {
-    simJob().taskMs = 400;
+    // Tasks far longer than stallMs, so a poll falls in each stall even on a busy machine.
+    simJob().taskMs = 1000;
     const plan = await planFor('raw/bdl_boxscores 2026-01-18,2026-01-20');
     // Each task takes longer than stallMs: one alarm per task, each cleared by the task finishing.
     const { ex, progress } = executor({ stallMs: 200, tickMs: 10_000 });
@@ -263,12 +264,14 @@ describe('run_job', () => {
     expect(simJob().executions.at(-1)!.cancelled).toBe(false);
   });
 
-  it('watches the execution an earlier attempt recorded instead of starting another', async () => {
+  it('watches the execution an earlier attempt recorded instead of starting another, through a 503', async () => {
     const plan = await planFor('raw/bdl_boxscores 2026-01-18,2026-01-20');
     const first = await jobs.runJob(JOB, plan.steps[0]!.params.args as string[]);
     if (!first.ok) throw new Error(first.error.message);
     const before = simJob().executions.length;
     const { ex, recorded } = executor();
+    // Cloud Run answers 503 for a while: the executor keeps trying to read it, never starts another.
+    sandbox.setFault('cloudRun', { status: 503, times: 5 });
     const r = await ex.run(plan.steps[0]!, running(plan, { execution: first.value.name }), {
       signal: new AbortController().signal,
     });

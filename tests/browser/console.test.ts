@@ -1,0 +1,218 @@
+/**
+ * The local console in a real browser (Debian's Chromium, headless, through playwright-core)
+ * against the real bot, the fake Slack, the sandbox (jan20) and the Firestore emulator of the
+ * global setup: what a newcomer does after `npm start`. Each stage is saved as a screenshot in
+ * docs/screenshots/ for the README.
+ *
+ * Without /usr/bin/chromium the tests are skipped with a message, except under CI=true where
+ * that is a failure (`.ci/run` installs Chromium).
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ConsoleHandle, mountConsole } from '../../src/local/console/server.js';
+import { type E2E, startE2E } from '../helpers/e2e.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const shots = join(root, 'docs/screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+const inCi = ['1', 'true'].includes(String(process.env.CI).toLowerCase());
+const skipReason = `browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium; under CI=true this fails)`;
+if (!haveChromium && !inCi) console.warn(skipReason);
+
+/** /heal is registered once its command name is in src/ids.ts and its listener in src/commands/index.ts. */
+const healRegistered =
+  /\bheal:\s*'\/heal'/.test(readFileSync(join(root, 'src/ids.ts'), 'utf8')) &&
+  readFileSync(join(root, 'src/commands/index.ts'), 'utf8').includes('commands.heal');
+
+const USERS = [
+  { id: 'U0ALICE', name: 'Alice', role: 'requester' },
+  { id: 'U0BOB', name: 'Bob', role: 'on-call approver' },
+  { id: 'U0CAROL', name: 'Carol', role: 'not on call' },
+];
+
+const describeBrowser = haveChromium || inCi ? describe : describe.skip;
+
+describeBrowser(haveChromium ? 'the console in Chromium (jan20)' : skipReason, () => {
+  let e: E2E;
+  let web: ConsoleHandle;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!haveChromium) throw new Error(`${CHROMIUM} is required under CI (apt-get install chromium)`);
+    e = await startE2E({ scenario: 'jan20' });
+    e.fake.setUsergroup('S0ONCALL01', ['U0BOB']);
+    web = mountConsole(e.fake, {
+      driver: e.driver,
+      sandboxUrl: e.sandbox.url,
+      manifestPath: join(root, 'manifest.yml'),
+      users: USERS,
+      channel: 'C0OPS',
+      usergroups: [{ id: 'S0ONCALL01', handle: 'oncall' }],
+    });
+    profile = mkdtempSync(join(tmpdir(), 'console-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-quic',
+        '--disable-sync',
+      ],
+      viewport: { width: 1400, height: 900 },
+    });
+    context.setDefaultTimeout(20_000);
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    mkdirSync(shots, { recursive: true });
+    await page.goto(`${web.url}?user=U0ALICE`);
+    await page.locator('#live.on').waitFor();
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    web?.close();
+    await e?.stop();
+  });
+
+  const shot = (name: string) =>
+    page.screenshot({ path: join(shots, `${name}.png`), animations: 'disabled' });
+
+  async function type(text: string): Promise<void> {
+    const input = page.locator('#composer-input');
+    await input.fill(text);
+    await input.press('Enter');
+  }
+
+  async function actAs(name: string): Promise<void> {
+    await page.locator('#users .user', { hasText: name }).click();
+    await expect.poll(() => page.locator('#users .user.active').textContent()).toContain(name);
+  }
+
+  /** No red toast: every click and command went through. */
+  async function noErrors(): Promise<void> {
+    expect(await page.locator('.toast.error').allTextContents()).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  }
+
+  it('suggests the four commands with their usage hints from manifest.yml', async () => {
+    await page.locator('#composer-input').fill('/');
+    const items = page.locator('#suggestions .suggestion');
+    await expect.poll(() => items.count()).toBe(4);
+    await page.locator('#composer-input').fill('/he');
+    await expect
+      .poll(() => page.locator('#suggestions').textContent())
+      .toContain('<YYYY-MM-DD|today|yesterday>');
+    await page.locator('#composer-input').press('Tab');
+    expect(await page.locator('#composer-input').inputValue()).toBe('/heal ');
+    await page.locator('#composer-input').fill('');
+  });
+
+  it('shows the problems of /pipeline status on jan20, only to the one who asked', async () => {
+    await type('/pipeline status 2026-01-20');
+    const report = page.locator('.msg', { hasText: 'Pipeline status · 2026-01-20' });
+    await report.waitFor();
+    await expect.poll(() => report.textContent()).toContain('HealthChecker');
+    const text = (await report.textContent()) ?? '';
+    expect(text).toContain('4 of 7');
+    expect(text).toContain('Only visible to you');
+    expect(await report.locator('.bk-unsupported').count()).toBe(0);
+    await noErrors();
+    await report.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await shot('console-status');
+  });
+
+  it('runs a button: Verify deploys answers with a new message', async () => {
+    const before = await page.locator('#messages > .msg').count();
+    await page
+      .locator('.msg', { hasText: 'Pipeline status · 2026-01-20' })
+      .getByRole('button', { name: 'Verify deploys' })
+      .click();
+    await page.locator('.msg', { hasText: 'Deploy verification' }).waitFor();
+    expect(await page.locator('#messages > .msg').count()).toBe(before + 1);
+    expect(await page.locator('.msg', { hasText: 'Deploy verification' }).textContent()).toContain(
+      "No module named 'shared'",
+    );
+    await noErrors();
+  });
+
+  it('serves only the console files', async () => {
+    const traversal = await fetch(`${web.url}/static/..%2fserver.ts`);
+    expect(traversal.status).toBe(404);
+    const types = await fetch(`${web.url}/static/render.d.ts`);
+    expect(types.status).toBe(404);
+  });
+
+  describe.skipIf(!healRegistered)('heal 2026-01-20 with a two-person approval', () => {
+    it('opens the plan modal, asks for approval, approves as the on-call user, and ends clean', {
+      timeout: 180_000,
+    }, async () => {
+      await type('/heal 2026-01-20');
+      const modal = page.locator('#modal-layer form.modal');
+      await expect.poll(() => modal.locator('.modal-title h2').textContent()).toBe('Heal 2026-01-20');
+      const submit = modal.getByRole('button', { name: 'Request approval' });
+      await submit.waitFor({ timeout: 30_000 });
+      expect(await modal.textContent()).toContain('phase3_2026-01-20_stuck');
+      await shot('console-heal-modal');
+      await submit.click();
+      await page.locator('#modal-layer').waitFor({ state: 'hidden' });
+
+      const asking = page.locator('#messages > .msg', { hasText: 'approval needed' });
+      await asking.waitFor();
+      // The same message changes in place (chat.update) as the request moves on: follow it by ts.
+      const approval = page.locator(`#messages > .msg[data-ts="${await asking.getAttribute('data-ts')}"]`);
+      const approve = approval.getByRole('button', { name: 'Approve', exact: true });
+      await approve.waitFor();
+      await approval.getByRole('button', { name: 'Reject', exact: true }).waitFor();
+      await noErrors();
+      await shot('console-approval');
+
+      // Carol is not on call: the bot tells her so, and only her.
+      await actAs('Carol');
+      await approve.click();
+      await page.locator('#confirm').getByRole('button', { name: 'Approve' }).click();
+      const refusal = page.locator('.msg.ephemeral', { hasText: 'Only approvers can approve' });
+      await refusal.waitFor();
+      await actAs('Bob');
+      await expect.poll(() => refusal.count()).toBe(0);
+
+      // Bob is on call: Approve asks for confirmation first, then runs the steps.
+      await approve.click();
+      const dialog = page.locator('#confirm');
+      await expect.poll(() => dialog.locator('h3').textContent()).toBe('Approve and run?');
+      await shot('console-approve-confirm');
+      await dialog.getByRole('button', { name: 'Approve' }).click();
+      const progress = page.locator('.thread-replies .msg', { hasText: 'Heal 2026-01-20: succeeded' });
+      await progress.waitFor({ timeout: 120_000 });
+      expect(await progress.textContent()).toContain('5 of 5 steps done');
+      await expect.poll(() => approval.textContent()).toContain('approved');
+      await expect.poll(() => page.locator('#call-count').textContent()).toBe('(4)');
+      await noErrors();
+      await shot('console-heal-progress');
+
+      // Reports are cached briefly (30 s by default): --fresh reads the healed state now.
+      await actAs('Alice');
+      await type('/pipeline status 2026-01-20 --fresh');
+      const clean = page.locator('#messages > .msg', { hasText: 'no stuck runs' });
+      await clean.waitFor({ timeout: 30_000 });
+      const text = (await clean.textContent()) ?? '';
+      expect(text).toMatch(/Games with box scores\s*7 of 7/);
+      expect(text).toMatch(/Players with predictions\s*224 of at least 224/);
+      expect(text).not.toContain('4 of 7');
+      await clean.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+      await noErrors();
+      await shot('console-status-clean');
+    });
+  });
+});
