@@ -15,11 +15,13 @@ import type {
   CloudRunPort,
   RunHistoryControl,
   RunHistoryPort,
+  RunJobsPort,
   SchedulerControl,
   SchedulerPort,
   TriggerPort,
 } from './domain/ports.js';
-import type { AuditLog, RequestStore } from './domain/requests.js';
+import type { AuditLog, GuardedRequest, RequestStore } from './domain/requests.js';
+import { fail } from './domain/result.js';
 import { SingleFlightCache } from './domain/single-flight.js';
 import type { StatusPorts, StatusReport } from './domain/status.js';
 import { bigQueryClient, createDataChecksAdapter } from './gcp/bigquery.js';
@@ -28,8 +30,10 @@ import { createFunctionsAdapter, functionsClient } from './gcp/functions.js';
 import { createLogsAdapter, loggingClient } from './gcp/logging.js';
 import { createMonitoringAdapter, monitoringClient } from './gcp/monitoring.js';
 import { createRunHistoryAdapter, firestoreClient } from './gcp/run-history.js';
+import { createRunJobsAdapter, runJobsClients } from './gcp/run-jobs.js';
 import { createSchedulerAdapter, schedulerClient } from './gcp/scheduler.js';
 import { createTriggerAdapter, idTokenSource, pubsubClient } from './gcp/triggers.js';
+import { createBackfillWatcher } from './interactions/backfill-progress.js';
 import { createDirectory } from './interactions/directory.js';
 import * as interactions from './interactions/index.js';
 import { createPublisher } from './interactions/progress.js';
@@ -37,12 +41,19 @@ import type { Logger } from './log.js';
 import { createFirestoreAuditLog, createFirestoreRequestStore } from './store/firestore-requests.js';
 import { createMemoryAuditLog, createMemoryRequestStore } from './store/memory-requests.js';
 import { createFirestorePlanDrafts, createMemoryPlanDrafts, type PlanDrafts } from './store/plan-drafts.js';
-import { createEngine, type Engine, type StepExecutor } from './workflows/engine.js';
+import {
+  type BackfillProgress,
+  backfillExecutors,
+  recordExecutionIn,
+} from './workflows/backfill-executor.js';
+import { CANCEL_REASON, createEngine, type Engine, type StepExecutor } from './workflows/engine.js';
 import { healExecutors } from './workflows/heal-executors.js';
 import { rollbackExecutors } from './workflows/rollback-executor.js';
 import { schedulerExecutors } from './workflows/scheduler-executors.js';
 
 export const systemClock: Clock = { now: () => new Date() };
+
+const noJobs = async () => fail('not_found', 'Cloud Run Jobs are not configured');
 
 /** What the bot acts on besides reading: run_history changes and phase triggers. */
 export interface GoogleControls {
@@ -51,6 +62,8 @@ export interface GoogleControls {
   cloudRun: CloudRunPort & CloudRunControl;
   /** The self-heal job: pause, resume, run (the same adapter as the read port). */
   scheduler: SchedulerPort & SchedulerControl;
+  /** Cloud Run Jobs: backfill executions. */
+  jobs: RunJobsPort;
 }
 
 export interface GoogleSide {
@@ -126,7 +139,8 @@ export function buildGoogle(
       project,
       deadlineMs,
     });
-  return { ports, controls: { runHistory, triggers, cloudRun, scheduler }, ...(db ? { db } : {}) };
+  const jobs = createRunJobsAdapter({ ...runJobsClients(e.cloudRun, offline), project, region, deadlineMs });
+  return { ports, controls: { runHistory, triggers, cloudRun, scheduler, jobs }, ...(db ? { db } : {}) };
 }
 
 /** Only the read ports (status, deploy verification). */
@@ -157,13 +171,22 @@ export function buildState(
   };
 }
 
+/** What executors get from the bot at start: its store and instance, and where backfill progress goes. */
+export interface ExecutorContext {
+  store: RequestStore;
+  instanceId: string;
+  onBackfillProgress: (p: BackfillProgress) => Promise<void>;
+}
+
+export type ExecutorFactory = (ctx: ExecutorContext) => Record<string, StepExecutor>;
+
 /** Step executors of every guarded action, by PlanStep.action. */
 export function buildExecutors(
   config: PipelineConfig,
   side: GoogleSide,
-  opts: { pollMs?: number } = {},
-): Record<string, StepExecutor> {
-  return {
+  opts: { pollMs?: number; backfillPollMs?: number; stallMs?: number } = {},
+): ExecutorFactory {
+  return (ctx) => ({
     ...healExecutors({
       runHistory: side.controls.runHistory,
       triggers: side.controls.triggers,
@@ -173,7 +196,18 @@ export function buildExecutors(
     }),
     ...rollbackExecutors({ cloudRun: side.controls.cloudRun }),
     ...schedulerExecutors({ scheduler: side.controls.scheduler, config }),
-  };
+    ...backfillExecutors({
+      jobs: side.controls.jobs,
+      dataChecks: side.ports.dataChecks,
+      config,
+      ...(opts.backfillPollMs ? { pollMs: opts.backfillPollMs, tickMs: opts.backfillPollMs * 4 } : {}),
+      ...(opts.stallMs ? { stallMs: opts.stallMs } : {}),
+      onProgress: ctx.onBackfillProgress,
+      recordExecution: recordExecutionIn(ctx.store, ctx.instanceId),
+      // Only a person's Cancel stops the execution; a shutdown or takeover leaves it for a resume to watch.
+      cancelOnAbort: (reason) => reason === CANCEL_REASON,
+    }),
+  });
 }
 
 export interface BotOptions {
@@ -194,12 +228,14 @@ export interface BotOptions {
     store: RequestStore;
     audit: AuditLog;
     drafts: PlanDrafts;
-    executors: Record<string, StepExecutor>;
+    executors: Record<string, StepExecutor> | ExecutorFactory;
     instanceId?: string;
     heartbeatMs?: number;
     staleAfterMs?: number;
     /** How often stale requests are swept (expired, interrupted); 0 disables. */
     sweepMs?: number;
+    /** Cloud Run Jobs for backfill planning; without it, no execution history. */
+    jobs?: RunJobsPort;
   };
 }
 
@@ -285,9 +321,13 @@ export function createBot(opts: BotOptions): Bot {
     log.error('listener failed', { error });
   });
 
-  const g = opts.guarded ?? { ...buildState(undefined, clock), executors: {} };
+  const g: NonNullable<BotOptions['guarded']> = opts.guarded ?? {
+    ...buildState(undefined, clock),
+    executors: {},
+  };
   const staleAfterMs = g.staleAfterMs ?? 30_000;
   let engineRef: Engine | undefined;
+  let extraLines: (r: GuardedRequest) => string[] = () => [];
   const publisher = createPublisher({
     client: app.client,
     config,
@@ -295,13 +335,27 @@ export function createBot(opts: BotOptions): Bot {
     log,
     staleAfterMs,
     engine: () => engineRef!,
+    extraLines: (r) => extraLines(r),
   });
+  const instanceId = g.instanceId ?? `${process.env.K_REVISION ?? 'local'}-${randomUUID().slice(0, 8)}`;
+  const backfill = createBackfillWatcher({
+    client: app.client,
+    store: g.store,
+    log,
+    stallMinutes: config.backfill.stallMinutes,
+    publish: (id) => guarded.publish(id),
+  });
+  extraLines = (r) => backfill.lines(r.id);
+  const executors =
+    typeof g.executors === 'function'
+      ? g.executors({ store: g.store, instanceId, onBackfillProgress: backfill.onProgress })
+      : g.executors;
   const engine = createEngine({
     store: g.store,
     audit: g.audit,
-    executors: g.executors,
+    executors,
     clock,
-    instanceId: g.instanceId ?? `${process.env.K_REVISION ?? 'local'}-${randomUUID().slice(0, 8)}`,
+    instanceId,
     ...(g.heartbeatMs ? { heartbeatMs: g.heartbeatMs } : {}),
     staleAfterMs,
     onProgress: publisher,
@@ -314,6 +368,7 @@ export function createBot(opts: BotOptions): Bot {
     audit: g.audit,
     drafts: g.drafts,
     directory: createDirectory(app.client, log),
+    jobs: g.jobs ?? { runJob: noJobs, getExecution: noJobs, listExecutions: noJobs, cancelExecution: noJobs },
     staleAfterMs,
     async publish(id) {
       const status = await engine.status(id);

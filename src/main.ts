@@ -57,7 +57,11 @@ async function main(): Promise<void> {
   }
   const side = buildGoogle(config, offline, overrides);
   const ports = side.ports;
-  const guarded = { ...buildState(side.db, systemClock), executors: buildExecutors(config, side) };
+  const guarded = {
+    ...buildState(side.db, systemClock),
+    executors: buildExecutors(config, side),
+    jobs: side.controls.jobs,
+  };
   let bot: Bot;
   if (env.demo) {
     // The console is served by the fake Slack: it gets PORT (3000 by default).

@@ -1,6 +1,6 @@
 /** What the listeners receive from the composition root. */
 import type { PipelineConfig } from '../config.js';
-import type { Clock } from '../domain/ports.js';
+import type { Clock, RunJobsPort } from '../domain/ports.js';
 import type { AuditLog, RequestStore } from '../domain/requests.js';
 import type { SingleFlightCache } from '../domain/single-flight.js';
 import type { StatusPorts, StatusReport } from '../domain/status.js';
@@ -17,6 +17,8 @@ export interface GuardedDeps {
   drafts: PlanDrafts;
   directory: Directory;
   staleAfterMs: number;
+  /** Cloud Run Jobs, for backfill planning (recent executions). */
+  jobs: RunJobsPort;
   /** Refresh a request's Slack messages (approval and progress) from its stored state. */
   publish(requestId: string): Promise<void>;
 }

@@ -1,6 +1,7 @@
 /** Registers every slash command listener. */
 import type { App } from '@slack/bolt';
 import { commands } from '../ids.js';
+import { makeBackfillCommand } from './backfill.js';
 import { makeDeployVerifyCommand } from './deploy-verify.js';
 import type { Deps } from './deps.js';
 import { makeHealCommand } from './heal.js';
@@ -10,4 +11,5 @@ export function register(app: App, deps: Deps): void {
   app.command(commands.pipeline, makePipelineCommand(deps));
   app.command(commands.deployVerify, makeDeployVerifyCommand(deps));
   app.command(commands.heal, makeHealCommand(deps));
+  app.command(commands.backfill, makeBackfillCommand(deps));
 }

@@ -44,7 +44,11 @@ export async function selfHealCommand(deps: Deps, args: Args, cmd: SelfHealComma
       timeZone: deps.config.timeZone,
       consoleUrl: links.schedulerJob({ project: deps.config.project, region: deps.config.region }),
     };
-    await respond({ response_type: 'ephemeral', text: selfHealFallback(view), blocks: selfHealMessage(view) });
+    await respond({
+      response_type: 'ephemeral',
+      text: selfHealFallback(view),
+      blocks: selfHealMessage(view),
+    });
     return;
   }
   if (cmd.dryRun) {

@@ -55,7 +55,11 @@ export function schedulerStep(
 }
 
 /** Is the enabled self-heal job due within the heal's expected duration (`selfHeal.guardMinutes`)? */
-export function dueDuringHeal(config: PipelineConfig, job: SchedulerJobState | undefined, now: Date): boolean {
+export function dueDuringHeal(
+  config: PipelineConfig,
+  job: SchedulerJobState | undefined,
+  now: Date,
+): boolean {
   if (!config.selfHeal || !job || job.state !== 'ENABLED' || !job.nextRunTime) return false;
   const next = Date.parse(job.nextRunTime);
   return Number.isFinite(next) && next <= now.getTime() + config.selfHeal.guardMinutes * 60_000;
@@ -127,11 +131,17 @@ export function planSelfHeal(
     if (action === 'pause' && state === 'PAUSED')
       return refuse('already_paused', `The self-heal job \`${name}\` is already paused.`);
     if (action === 'pause' && state !== 'ENABLED')
-      return refuse('not_enabled', `The self-heal job \`${name}\` is ${state}: only an enabled job can be paused.`);
+      return refuse(
+        'not_enabled',
+        `The self-heal job \`${name}\` is ${state}: only an enabled job can be paused.`,
+      );
     if (action === 'resume' && state === 'ENABLED')
       return refuse('already_enabled', `The self-heal job \`${name}\` is already enabled (not paused).`);
     if (action === 'resume' && state !== 'PAUSED')
-      return refuse('not_paused', `The self-heal job \`${name}\` is ${state}: only a paused job can be resumed.`);
+      return refuse(
+        'not_paused',
+        `The self-heal job \`${name}\` is ${state}: only a paused job can be resumed.`,
+      );
     if (action === 'run' && state !== 'ENABLED')
       warnings.push(`The job is ${state}; Run now still runs it once, and it stays ${state}.`);
   }
@@ -155,7 +165,9 @@ export function planSelfHeal(
     summary: [
       `job \`${name}\``,
       job.ok ? job.value.state : 'state unknown',
-      action === 'run' ? 'one run now (cannot be undone)' : `undo: ${action === 'pause' ? 'resume' : 'pause'}`,
+      action === 'run'
+        ? 'one run now (cannot be undone)'
+        : `undo: ${action === 'pause' ? 'resume' : 'pause'}`,
     ],
     ...(line ? { evidence: [`${line.title}: ${line.detail}`, `console: ${links.schedulerJob(w)}`] } : {}),
     steps: [schedulerStep(action, name)],

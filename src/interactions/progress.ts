@@ -24,6 +24,8 @@ export function createPublisher(deps: {
   log: Logger;
   staleAfterMs: number;
   engine: () => Engine;
+  /** Lines a kind of action adds to its progress message (a backfill's progress bar). */
+  extraLines?: (r: GuardedRequest) => string[];
 }): Publisher {
   const { client, config, log } = deps;
   const progressTs = new Map<string, string>();
@@ -58,7 +60,7 @@ export function createPublisher(deps: {
     if (state === 'pending_approval' || state === 'expired' || (state === 'rejected' && r.steps.length === 0))
       return;
     if (state === 'cancelled' && r.steps.length === 0) return;
-    const blocks = progressMessage(r, state);
+    const blocks = progressMessage(r, state, { lines: deps.extraLines?.(r) ?? [] });
     const text = requestFallback(r, state);
     const ts = r.progressTs ?? progressTs.get(r.id);
     if (ts) {

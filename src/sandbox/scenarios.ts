@@ -550,6 +550,10 @@ export function buildJan20(config: PipelineConfig, now: Date): SandboxState {
     });
   }
   state.deadLetters.set(config.deadLetterSubscriptions[0] ?? 'dlq', 3);
+  // The days before, for backfills: the 18th complete, the 19th's box scores never loaded.
+  fillDate(state, '2026-01-18', 5);
+  for (const phase of Object.keys(tablesByPhase)) completePhaseData(state, phase, '2026-01-18');
+  fillDate(state, '2026-01-19', 6);
   return state;
 }
 

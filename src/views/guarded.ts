@@ -43,8 +43,11 @@ export function infoModal(opts: { title: string; callbackId: string; blocks: Kno
   };
 }
 
+/** Steps marked `always` run even when an earlier step fails or the run is cancelled. */
+const alwaysNote = (step: Plan['steps'][number]) => (step.always ? ' _(runs even if a step fails)_' : '');
+
 function stepOptionText(step: Plan['steps'][number]): string {
-  return `${step.destructive ? ':warning: ' : ''}*${esc(step.label)}*${step.destructive ? ' _(destructive: snapshotted first, undoable)_' : ''}`;
+  return `${step.destructive ? ':warning: ' : ''}*${esc(step.label)}*${step.destructive ? ' _(destructive: snapshotted first, undoable)_' : ''}${alwaysNote(step)}`;
 }
 
 /** What a step touches exactly, for its checkbox description (plain text, 150 chars max there). */
@@ -132,7 +135,7 @@ export function planMessage(
 ): KnownBlock[] {
   const steps = plan.steps.map(
     (s, i) =>
-      `${i + 1}. ${s.destructive ? ':warning: ' : ''}${esc(s.label)}\n      \`${esc(clip(stepTargets(s), 200))}\``,
+      `${i + 1}. ${s.destructive ? ':warning: ' : ''}${esc(s.label)}${alwaysNote(s)}\n      \`${esc(clip(stepTargets(s), 200))}\``,
   );
   return capBlocks([
     header(`Dry run: ${plan.title}`),
@@ -162,7 +165,9 @@ export function approvalMessage(
   r: GuardedRequest,
   opts: { state: RequestState; approvers: string; reason?: string },
 ): KnownBlock[] {
-  const steps = r.plan.steps.map((s, i) => `${i + 1}. ${s.destructive ? ':warning: ' : ''}${esc(s.label)}`);
+  const steps = r.plan.steps.map(
+    (s, i) => `${i + 1}. ${s.destructive ? ':warning: ' : ''}${esc(s.label)}${alwaysNote(s)}`,
+  );
   const blocks: KnownBlock[] = [
     header(
       `${r.plan.title}: ${opts.state === 'pending_approval' ? 'approval needed' : opts.state.replace('_', ' ')}`,
@@ -236,8 +241,17 @@ export function progressMessage(
   const lines = r.plan.steps.map((step) => {
     const run = r.steps.find((s) => s.id === step.id);
     const status = run?.status ?? 'pending';
-    const msg = run?.message ? ` · ${esc(clip(run.message, 300))}` : '';
-    return `${stepEmoji[status]} ${esc(step.label)}${duration(run?.durationMs)}${msg}`;
+    // A done step may summarize its result (e.g. a backfill's closing checks).
+    const summary =
+      run?.status === 'done' &&
+      run.undoData &&
+      typeof run.undoData === 'object' &&
+      !Array.isArray(run.undoData)
+        ? (run.undoData as { summary?: unknown }).summary
+        : undefined;
+    const note = run?.message ?? (typeof summary === 'string' && summary ? summary : undefined);
+    const msg = note ? ` · ${esc(clip(note, 300))}` : '';
+    return `${stepEmoji[status]} ${esc(step.label)}${alwaysNote(step)}${duration(run?.durationMs)}${msg}`;
   });
   const done = r.steps.filter((s) => s.status === 'done').length;
   const title = `${r.plan.title}: ${state === 'running' && r.mode === 'undo' ? 'undoing' : state.replace('_', ' ')}`;

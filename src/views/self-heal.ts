@@ -31,7 +31,12 @@ function when(iso: string | undefined, now: Date, timeZone: string): string {
   if (!Number.isFinite(t)) return esc(iso);
   const min = Math.round((t - now.getTime()) / 60_000);
   const rel = min >= 0 ? `in ${formatMinutes(min)}` : `${formatMinutes(-min)} ago`;
-  const day = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  const day = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  });
   return `${day.format(new Date(t))} ${clockTime(iso, timeZone)} (${rel})`;
 }
 
@@ -62,7 +67,8 @@ export function selfHealMessage(v: SelfHealView): KnownBlock[] {
   blocks.push(section(lines.join('\n')));
   const buttons = [];
   if (j.state === 'ENABLED') buttons.push(button('Pause', ids.selfHealPause, 'pause'));
-  if (j.state === 'PAUSED') buttons.push(button('Resume', ids.selfHealResume, 'resume', { style: 'primary' }));
+  if (j.state === 'PAUSED')
+    buttons.push(button('Resume', ids.selfHealResume, 'resume', { style: 'primary' }));
   buttons.push(button('Run now', ids.selfHealRun, 'run'));
   blocks.push(actions('self_heal', buttons));
   blocks.push(

@@ -342,6 +342,13 @@ function runJob(deps: BackfillExecutorDeps): StepExecutor {
         incomplete: checks.incomplete,
         unchecked: checks.unchecked,
         checks: checks.details,
+        summary: [
+          checks.complete.length ? `complete now: ${checks.complete.join(', ')}` : '',
+          checks.incomplete.length ? `still incomplete: ${checks.incomplete.join(', ')}` : '',
+          checks.unchecked.length ? `not checked: ${checks.unchecked.join(', ')}` : '',
+        ]
+          .filter(Boolean)
+          .join('; '),
       } satisfies JsonValue;
       if (x.outcome === 'succeeded') return ok(result);
       const now = checks.complete.length > 0 ? ` Complete now: ${checks.complete.join(', ')}.` : '';

@@ -84,14 +84,18 @@ export interface Engine {
   reject(id: string, user: string, check?: Check): Promise<Outcome<GuardedRequest>>;
   /**
    * Pending or approved → cancelled. A live run is asked to stop between steps (requestCancel);
-   * an interrupted one is cancelled at once.
+   * an interrupted one is cancelled at once, unless `always` steps are left: this instance then
+   * claims it, runs them, and ends it cancelled.
    */
   cancel(id: string, user: string, check?: Check): Promise<Outcome<GuardedRequest>>;
   /** Ask the runner, wherever it is, to stop before its next step. */
   requestCancel(id: string, user: string, check?: Check): Promise<Outcome<GuardedRequest>>;
   /** Run the remaining steps; only by the request's runner. */
   execute(id: string): Promise<Outcome<GuardedRequest>>;
-  /** failed → running, continuing from the failed step. */
+  /**
+   * failed → running, continuing from the failed step. `always` steps that already ran are
+   * reverted first (their undo: the self-heal job is paused again) and run again at the end.
+   */
   retry(id: string, user: string, check?: Check): Promise<Outcome<Started>>;
   /** Interrupted (stale heartbeat) → running here, continuing from the first unfinished step. */
   resume(id: string, user: string, check?: Check): Promise<Outcome<Started>>;
@@ -111,6 +115,9 @@ export interface Engine {
 
 const SYSTEM = 'system';
 
+/** The abort reason of a step stopped by a person's Cancel (not by shutdown or a takeover). */
+export const CANCEL_REASON = 'cancelled by a person';
+
 export function createEngine(deps: EngineDeps): Engine {
   const { store, audit, executors, clock, instanceId } = deps;
   const heartbeatMs = deps.heartbeatMs ?? 5000;
@@ -119,6 +126,8 @@ export function createEngine(deps: EngineDeps): Engine {
   const newId = deps.newId ?? (() => randomUUID());
   const self = `instance:${instanceId}`;
   const inFlight = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
+  /** Abort the step in flight of a request this instance runs (a person's Cancel). */
+  const stepCancels = new Map<string, () => void>();
   let stopped = false;
 
   async function record(
@@ -250,6 +259,8 @@ export function createEngine(deps: EngineDeps): Engine {
         .update(id, { heartbeatAt: clock.now() }, guard)
         .then((res) => {
           if (!res.ok) lose(res.reason);
+          // A Cancel clicked on another instance reaches the runner through the stored request.
+          else if (res.value.cancelRequestedBy) stepCancels.get(id)?.();
         })
         .catch((error: unknown) =>
           log({ event: 'guarded.heartbeat_failed', requestId: id, error: String(error) }),
@@ -341,7 +352,9 @@ export function createEngine(deps: EngineDeps): Engine {
                 ? { ...s, status: 'skipped', message: `cancelled by <@${who}>` }
                 : s,
           );
-          const closers = steps.some((s) => always.has(s.id) && (s.status === 'pending' || s.status === 'running'));
+          const closers = steps.some(
+            (s) => always.has(s.id) && (s.status === 'pending' || s.status === 'running'),
+          );
           if (!closers) return finish('cancelled', { steps, closedBy: who });
           if (!(await persist({ steps }))) return stoppedEarly();
           closing = { to: 'cancelled', by: who };
@@ -411,7 +424,12 @@ export function createEngine(deps: EngineDeps): Engine {
           durationMs: ended.durationMs,
           ...(ended.message === undefined ? {} : { message: ended.message }),
         });
-        if (!outcome.ok && closing?.to !== 'failed') closing = { to: 'failed' };
+        if (!outcome.ok) {
+          // A step stopped by a person's Cancel closes the run as cancelled, not failed.
+          if (!closing && current.cancelRequestedBy)
+            closing = { to: 'cancelled', by: current.cancelRequestedBy };
+          else if (closing?.to !== 'failed') closing = { to: 'failed' };
+        }
       }
       if (closing?.to === 'cancelled') return finish('cancelled', { closedBy: closing.by });
       return finish(closing ? 'failed' : 'succeeded');
@@ -429,31 +447,52 @@ export function createEngine(deps: EngineDeps): Engine {
       for (const step of current.plan.steps) {
         if (!step.always) continue;
         const run = current.steps.find((s) => s.id === step.id);
-        if (!run || run.status !== 'pending' || run.undoData === undefined) continue;
+        if (run?.status !== 'pending' || run.undoData === undefined) continue;
         const undo = executors[step.action]?.undo;
         const { undoData, ...rest } = run;
         const outcome: Probe<unknown> = undo
-          ? await safely(() => undo(step, { ...(run.snapshot === undefined ? {} : { snapshot: run.snapshot }), undoData }))
+          ? await safely(() =>
+              undo(step, { ...(run.snapshot === undefined ? {} : { snapshot: run.snapshot }), undoData }),
+            )
           : ok(null);
         if (stopped || lost) return 'stopped';
         log({ event: 'guarded.reopen_step', requestId: id, step: step.id, ok: outcome.ok });
         // Failed, the step keeps its undoData: the next retry tries the revert again.
         const next: StepRun = outcome.ok
           ? { ...rest, message: 'reverted for the retry; runs again at the end' }
-          : { ...run, status: 'failed', message: `could not revert it before the retry: ${outcome.error.message}` };
+          : {
+              ...run,
+              status: 'failed',
+              message: `could not revert it before the retry: ${outcome.error.message}`,
+            };
         if (!(await persist({ steps: setStep(step.id, next) }))) return 'stopped';
         if (!outcome.ok) return 'failed';
       }
       return 'ok';
     }
 
-    function runStep(executor: StepExecutor, step: PlanStep, snapshot: JsonValue | undefined) {
-      return safely(() =>
-        executor.run(step, current, {
-          ...(snapshot === undefined ? {} : { snapshot }),
-          signal: controller.signal,
-        }),
-      );
+    /**
+     * Each step gets its own signal: aborted with the run's (shutdown, takeover) or by a
+     * person's Cancel (CANCEL_REASON), which stops a long step such as a backfill's execution
+     * while the steps marked `always` still run afterwards with a fresh signal.
+     */
+    async function runStep(executor: StepExecutor, step: PlanStep, snapshot: JsonValue | undefined) {
+      const own = new AbortController();
+      const follow = () => own.abort(controller.signal.reason);
+      controller.signal.addEventListener('abort', follow, { once: true });
+      if (!step.always) stepCancels.set(id, () => own.abort(CANCEL_REASON));
+      if (current.cancelRequestedBy && !step.always) own.abort(CANCEL_REASON);
+      try {
+        return await safely(() =>
+          executor.run(step, current, {
+            ...(snapshot === undefined ? {} : { snapshot }),
+            signal: own.signal,
+          }),
+        );
+      } finally {
+        controller.signal.removeEventListener('abort', follow);
+        stepCancels.delete(id);
+      }
     }
 
     async function undoSteps(): Promise<Outcome<GuardedRequest>> {
@@ -710,7 +749,9 @@ export function createEngine(deps: EngineDeps): Engine {
         const { r } = front_.value;
         const res = await store.update(id, { cancelRequestedBy: user }, { states: ['running'] });
         if (!res.ok) return refused(r, 'request_cancel', user, res.reason);
-        await record(res.value, 'request_cancel', user, 'running', 'stops before the next step');
+        // Here, stop the step in flight now; elsewhere, the runner sees it at its next heartbeat.
+        stepCancels.get(id)?.();
+        await record(res.value, 'request_cancel', user, 'running', 'stops the step in flight');
         await notify(res.value);
         return res;
       }),

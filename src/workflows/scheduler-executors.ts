@@ -8,8 +8,8 @@ import { z } from 'zod';
 import type { PipelineConfig } from '../config.js';
 import type { JsonValue, PlanStep } from '../domain/plan.js';
 import type { SchedulerControl, SchedulerJobState, SchedulerPort } from '../domain/ports.js';
-import { schedulerActions } from '../domain/self-heal-plan.js';
 import { fail, ok, type Probe } from '../domain/result.js';
+import { schedulerActions } from '../domain/self-heal-plan.js';
 import { describeFailure } from '../domain/status.js';
 import type { StepExecutor } from './engine.js';
 
@@ -61,7 +61,9 @@ export function schedulerExecutors(deps: SchedulerExecutorDeps): Record<string, 
       const before = await scheduler.getJob(job.value);
       const r = await toggle(job.value, verb);
       if (!r.ok) return fail(r.error.kind, `could not ${verb} ${job.value}: ${describeFailure(r.error)}`);
-      const undoData: JsonValue = before.ok ? { job: job.value, before: before.value.state } : { job: job.value };
+      const undoData: JsonValue = before.ok
+        ? { job: job.value, before: before.value.state }
+        : { job: job.value };
       return ok(undoData);
     },
     async undo(step, data) {

@@ -34,9 +34,12 @@ const USERS = [
   { id: 'U0CAROL', name: 'Carol', role: 'not on call' },
 ];
 
+/** Waits for the page (on two shared cores a render can take a while); Vitest's default is 1 s. */
+const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 20_000, interval: 100 });
+
 const describeBrowser = haveChromium || inCi ? describe : describe.skip;
 
-describeBrowser(haveChromium ? 'the console in Chromium (jan20)' : skipReason, () => {
+describeBrowser(haveChromium || inCi ? 'the console in Chromium (jan20)' : skipReason, () => {
   let e: E2E;
   let web: ConsoleHandle;
   let context: BrowserContext;
@@ -97,7 +100,7 @@ describeBrowser(haveChromium ? 'the console in Chromium (jan20)' : skipReason, (
 
   async function actAs(name: string): Promise<void> {
     await page.locator('#users .user', { hasText: name }).click();
-    await expect.poll(() => page.locator('#users .user.active').textContent()).toContain(name);
+    await poll(() => page.locator('#users .user.active').textContent()).toContain(name);
   }
 
   /** No red toast: every click and command went through. */
@@ -109,7 +112,7 @@ describeBrowser(haveChromium ? 'the console in Chromium (jan20)' : skipReason, (
   it('suggests the four commands with their usage hints from manifest.yml', async () => {
     await page.locator('#composer-input').fill('/');
     const items = page.locator('#suggestions .suggestion');
-    await expect.poll(() => items.count()).toBe(4);
+    await poll(() => items.count()).toBe(4);
     await page.locator('#composer-input').fill('/he');
     await expect
       .poll(() => page.locator('#suggestions').textContent())
@@ -123,7 +126,7 @@ describeBrowser(haveChromium ? 'the console in Chromium (jan20)' : skipReason, (
     await type('/pipeline status 2026-01-20');
     const report = page.locator('.msg', { hasText: 'Pipeline status · 2026-01-20' });
     await report.waitFor();
-    await expect.poll(() => report.textContent()).toContain('HealthChecker');
+    await poll(() => report.textContent()).toContain('HealthChecker');
     const text = (await report.textContent()) ?? '';
     expect(text).toContain('4 of 7');
     expect(text).toContain('Only visible to you');
@@ -160,11 +163,28 @@ describeBrowser(haveChromium ? 'the console in Chromium (jan20)' : skipReason, (
     }, async () => {
       await type('/heal 2026-01-20');
       const modal = page.locator('#modal-layer form.modal');
-      await expect.poll(() => modal.locator('.modal-title h2').textContent()).toBe('Heal 2026-01-20');
+      await poll(() => modal.locator('.modal-title h2').textContent()).toBe('Heal 2026-01-20');
       const submit = modal.getByRole('button', { name: 'Request approval' });
       await submit.waitFor({ timeout: 30_000 });
       expect(await modal.textContent()).toContain('phase3_2026-01-20_stuck');
       await shot('console-heal-modal');
+
+      // Like Slack's client, a required input left empty is flagged without sending anything…
+      const steps = modal.locator('[data-input-block="plan_steps"]');
+      const boxes = steps.locator('input[type=checkbox]');
+      const submissions = () => e.fake.calls().length;
+      for (const box of await boxes.all()) await box.uncheck();
+      const before = submissions();
+      await submit.click();
+      await poll(() => steps.locator('.bk-error').textContent()).toContain('required');
+      expect(submissions()).toBe(before);
+      // …and the bot's own `response_action: errors` shows on the input it names, keeping what was typed.
+      const viewId = (await modal.getAttribute('data-view-id'))!;
+      const refused = await e.driver.submitView(viewId, { plan_steps: { plan_steps_input: [] } }, 'U0ALICE');
+      expect(refused.outcome).toBe('errors');
+      await poll(() => steps.locator('.bk-error').textContent()).toBe('Tick at least one step.');
+      for (const box of await boxes.all()) expect(await box.isChecked()).toBe(false);
+      for (const box of await boxes.all()) await box.check();
       await submit.click();
       await page.locator('#modal-layer').waitFor({ state: 'hidden' });
 
@@ -185,19 +205,19 @@ describeBrowser(haveChromium ? 'the console in Chromium (jan20)' : skipReason, (
       const refusal = page.locator('.msg.ephemeral', { hasText: 'Only approvers can approve' });
       await refusal.waitFor();
       await actAs('Bob');
-      await expect.poll(() => refusal.count()).toBe(0);
+      await poll(() => refusal.count()).toBe(0);
 
       // Bob is on call: Approve asks for confirmation first, then runs the steps.
       await approve.click();
       const dialog = page.locator('#confirm');
-      await expect.poll(() => dialog.locator('h3').textContent()).toBe('Approve and run?');
+      await poll(() => dialog.locator('h3').textContent()).toBe('Approve and run?');
       await shot('console-approve-confirm');
       await dialog.getByRole('button', { name: 'Approve' }).click();
       const progress = page.locator('.thread-replies .msg', { hasText: 'Heal 2026-01-20: succeeded' });
       await progress.waitFor({ timeout: 120_000 });
       expect(await progress.textContent()).toContain('5 of 5 steps done');
-      await expect.poll(() => approval.textContent()).toContain('approved');
-      await expect.poll(() => page.locator('#call-count').textContent()).toBe('(4)');
+      await poll(() => approval.textContent()).toContain('approved');
+      await poll(() => page.locator('#call-count').textContent()).toBe('(4)');
       await noErrors();
       await shot('console-heal-progress');
 

@@ -46,7 +46,8 @@ describe('heal guard rails', () => {
     const calls = env.sandbox.state.processorCalls.filter((c) => c.authorized);
     expect(calls).toHaveLength(4); // one per triggered phase, not 20×
     // Each loser is told, once its transaction has lost (under load, after the run may have ended).
-    const refusals = () => env.fake.calls('chat.postEphemeral').filter((c) => c.seq > mark && c.body.user === BOB);
+    const refusals = () =>
+      env.fake.calls('chat.postEphemeral').filter((c) => c.seq > mark && c.body.user === BOB);
     await vi.waitFor(() => expect(refusals().length).toBe(19), { timeout: 60_000, interval: 200 });
     expect(env.sandbox.state.processorCalls.filter((c) => c.authorized)).toHaveLength(4);
     expect(String(refusals()[0]!.body.text)).toMatch(/already (running|finished)/);

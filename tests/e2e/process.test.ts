@@ -259,6 +259,9 @@ describe('a bot process pointed at a sandbox started separately', () => {
     expect(delivery.status).toBe(200);
     const termAt = Date.now();
     bot.child.kill('SIGTERM');
+    // A second one (a supervisor relaying it, an impatient operator) must not cut the drain short.
+    await sleep(200);
+    bot.child.kill('SIGTERM');
 
     expect(await bot.exited, `stdout:\n${bot.stdout()}\nstderr:\n${bot.stderr()}`).toBe(0);
     const replies = fake.calls('response_url').filter((c) => c.seq > mark);

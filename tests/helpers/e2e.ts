@@ -99,7 +99,8 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     drainMs: 5000,
     guarded: {
       ...state,
-      executors: buildExecutors(config, side, { pollMs: opts.pollMs ?? 100 }),
+      executors: buildExecutors(config, side, { pollMs: opts.pollMs ?? 100, backfillPollMs: 100 }),
+      jobs: side.controls.jobs,
       staleAfterMs: opts.staleAfterMs ?? 30_000,
       heartbeatMs: opts.heartbeatMs ?? 1000,
       sweepMs: 0,
@@ -135,7 +136,8 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
         drainMs: 2000,
         guarded: {
           ...buildState(side2.db, opts.clock ?? { now: () => new Date() }),
-          executors: buildExecutors(config, side2, { pollMs: opts.pollMs ?? 100 }),
+          executors: buildExecutors(config, side2, { pollMs: opts.pollMs ?? 100, backfillPollMs: 100 }),
+          jobs: side2.controls.jobs,
           staleAfterMs: opts.staleAfterMs ?? 30_000,
           heartbeatMs: opts.heartbeatMs ?? 1000,
           sweepMs: 0,

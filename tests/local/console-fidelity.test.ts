@@ -241,6 +241,10 @@ describe('the console renderer', () => {
     );
     expect(html).toContain('<b>bold</b> <i>it</i> <s>gone</s> <code>co*de*</code><br>');
     expect(html).toMatch(/<blockquote>asked by <span[^>]*>@Bob<\/span> for <span[^>]*>@oncall<\/span> <svg/);
+    expect(mrkdwn('HealthChecker.__init__() in snake_case_name')).toBe(
+      'HealthChecker.__init__() in snake_case_name',
+    );
+    expect(mrkdwn('_*both*_')).toBe('<i><b>both</b></i>');
   });
 
   it('marks buttons with their style and carries the confirmation dialog', () => {

@@ -373,10 +373,11 @@ document.addEventListener('keydown', (event) => {
 
 let highlighted = 0;
 
+/** Commands matching what is typed; once a whole command is typed, just its usage hint. */
 function suggestions(text) {
   const word = text.split(/\s/)[0];
   if (!text.startsWith('/')) return { items: [], hint: undefined };
-  if (/\s/.test(text)) {
+  if (/\s/.test(text) || page.commands.some((c) => c.command === text)) {
     const command = page.commands.find((c) => c.command === word);
     return { items: [], hint: command };
   }

@@ -142,12 +142,17 @@ export function mrkdwn(text, ctx = {}) {
   return restore(html);
 }
 
-/** Bold, italic, strike and emoji on one escaped line. */
+/**
+ * Bold, italic, strike and emoji on one escaped line. A marker counts only at a word edge, so
+ * `__init__` and `snake_case` stay as they are; the other markers count as edges for nesting.
+ */
 function formatLine(html) {
-  const edge = '(^|[\\s(\\[{>"\'\\uE001*_~])';
-  const after = '(?=$|[\\s)\\]}.,;:!?"\'<\\uE000*_~])';
-  const wrap = (mark) =>
-    new RegExp(`${edge}\\${mark}(?![\\s${mark}])([^${mark}]*?[^\\s${mark}])\\${mark}${after}`, 'g');
+  const wrap = (mark) => {
+    const others = '*_~'.replace(mark, '');
+    const edge = `(^|[\\s(\\[{>"'\\uE001${others}])`;
+    const after = `(?=$|[\\s)\\]}.,;:!?"'<\\uE000${others}])`;
+    return new RegExp(`${edge}\\${mark}(?![\\s${mark}])([^${mark}]*?[^\\s${mark}])\\${mark}${after}`, 'g');
+  };
   return emojify(
     html
       .replace(wrap('*'), '$1<b>$2</b>')
