@@ -43,7 +43,7 @@ export const makeHealCommand =
     client,
     respond,
   }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
-    const { config, guarded } = deps;
+    const { config } = deps;
     const parsed = parseHeal(command.text, config.timeZone, deps.clock.now());
     if (!parsed.ok) {
       await ack({ response_type: 'ephemeral', text: refusalText(parsed.reason.message, usage.heal) });

@@ -234,3 +234,29 @@ export interface MonitoringPort {
 export interface Clock {
   now(): Date;
 }
+
+/** A backfill execution's progress, as the executor reports it while watching. */
+export interface BackfillProgress {
+  requestId: string;
+  stepId: string;
+  /** Execution short name. */
+  execution: string;
+  /** Tasks succeeded (one task per date). */
+  done: number;
+  total: number;
+  failed: number;
+  cancelled: number;
+  running: number;
+  /** Since the execution was created. */
+  elapsedMs: number;
+  /**
+   * No task finished for `stallMs`. True in exactly one report per stall (the watchdog's
+   * alarm); reports resume, with `stalled: false`, once a task finishes.
+   */
+  stalled: boolean;
+  /** The execution ended (the last report before the closing checks). */
+  finished: boolean;
+  outcome?: 'succeeded' | 'failed' | 'cancelled';
+  consoleUrl: string;
+  dates: string[];
+}

@@ -12,10 +12,8 @@ import type { Logger } from '../log.js';
 import { approvalMessage, progressMessage, requestFallback } from '../views/guarded.js';
 import type { Engine } from '../workflows/engine.js';
 
-export interface Publisher {
-  /** Called by the engine after every persisted change; also after button clicks and sweeps. */
-  (request: GuardedRequest): Promise<void>;
-}
+/** Called by the engine after every persisted change; also after button clicks and sweeps. */
+export type Publisher = (request: GuardedRequest) => Promise<void>;
 
 export function createPublisher(deps: {
   client: WebClient;

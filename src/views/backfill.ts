@@ -1,9 +1,9 @@
 /** Backfill progress: a bar of dates done, elapsed time, the execution's console link; and the watchdog's alarm. */
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../domain/backfill-plan.js';
+import type { BackfillProgress } from '../domain/ports.js';
 import type { GuardedRequest } from '../domain/requests.js';
 import { actions as ids } from '../ids.js';
-import type { BackfillProgress } from '../workflows/backfill-executor.js';
 import { actions, button, context, esc, link, section } from './common.js';
 
 export function progressBar(done: number, total: number, width = 20): string {

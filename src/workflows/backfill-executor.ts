@@ -14,36 +14,20 @@ import { z } from 'zod';
 import type { PipelineConfig } from '../config.js';
 import { links } from '../domain/links.js';
 import type { JsonValue, PlanStep } from '../domain/plan.js';
-import type { Clock, DataChecksPort, ExecutionState, IsoDate, RunJobsPort } from '../domain/ports.js';
+import type {
+  BackfillProgress,
+  Clock,
+  DataChecksPort,
+  ExecutionState,
+  IsoDate,
+  RunJobsPort,
+} from '../domain/ports.js';
 import type { GuardedRequest, RequestStore, StepRun } from '../domain/requests.js';
 import { fail, ok, type Probe } from '../domain/result.js';
 import { describeFailure, evaluateCheck, runCheck } from '../domain/status.js';
 import type { StepExecutor } from './engine.js';
 
-export interface BackfillProgress {
-  requestId: string;
-  stepId: string;
-  /** Execution short name. */
-  execution: string;
-  /** Tasks succeeded (one task per date). */
-  done: number;
-  total: number;
-  failed: number;
-  cancelled: number;
-  running: number;
-  /** Since the execution was created. */
-  elapsedMs: number;
-  /**
-   * No task finished for `stallMs`. True in exactly one report per stall (the watchdog's
-   * alarm); reports resume, with `stalled: false`, once a task finishes.
-   */
-  stalled: boolean;
-  /** The execution ended (the last report before the closing checks). */
-  finished: boolean;
-  outcome?: 'succeeded' | 'failed' | 'cancelled';
-  consoleUrl: string;
-  dates: string[];
-}
+export type { BackfillProgress } from '../domain/ports.js';
 
 export interface BackfillExecutorDeps {
   jobs: RunJobsPort;
