@@ -350,6 +350,9 @@ export function createBot(opts: BotOptions): Bot {
     typeof g.executors === 'function'
       ? g.executors({ store: g.store, instanceId, onBackfillProgress: backfill.onProgress })
       : g.executors;
+  const statusCache = new SingleFlightCache<StatusReport>(config.limits.cacheSeconds * 1000, () =>
+    clock.now().getTime(),
+  );
   const engine = createEngine({
     store: g.store,
     audit: g.audit,
@@ -358,7 +361,11 @@ export function createBot(opts: BotOptions): Bot {
     instanceId,
     ...(g.heartbeatMs ? { heartbeatMs: g.heartbeatMs } : {}),
     staleAfterMs,
-    onProgress: publisher,
+    onProgress: async (r) => {
+      // A finished action changed the pipeline: the next status report must not be a cached one.
+      if (['succeeded', 'failed', 'cancelled', 'undone'].includes(r.state)) statusCache.invalidate();
+      await publisher(r);
+    },
     log: (line) => log.info('guarded', line as Record<string, unknown>),
   });
   engineRef = engine;
@@ -380,9 +387,7 @@ export function createBot(opts: BotOptions): Bot {
     ports: opts.ports,
     clock,
     log,
-    statusCache: new SingleFlightCache<StatusReport>(config.limits.cacheSeconds * 1000, () =>
-      clock.now().getTime(),
-    ),
+    statusCache,
     guarded,
   };
   commands.register(app, deps);

@@ -44,6 +44,11 @@ describe('/heal 2026-01-20 end to end', () => {
   it('plans, asks for approval, refuses the wrong people, runs on approval, and undoes', async () => {
     const original = await runHistoryDocs(e);
     expect(Object.keys(original)).toContain('phase3_2026-01-20_stuck');
+    // A status report before the heal is cached; the heal's end must invalidate it.
+    const before = e.fake.mark();
+    await e.driver.command('/pipeline status 2026-01-20', { userId: ALICE, channelId: CHANNEL });
+    const dirty = await e.fake.waitForCall('response_url', undefined, { since: before, timeoutMs: 20_000 });
+    expect(blockText(dirty.body.blocks)).toMatch(/Games with box scores[^\n]*4 of 7/);
     const start = e.fake.mark();
     const ack = await e.driver.command('/heal 2026-01-20', { userId: ALICE, channelId: CHANNEL });
     expect(ack.status).toBe(200);
@@ -127,7 +132,7 @@ describe('/heal 2026-01-20 end to end', () => {
 
     // The status for the date is clean now.
     const mark = e.fake.mark();
-    await e.driver.command('/pipeline status 2026-01-20 --fresh', { userId: ALICE, channelId: CHANNEL });
+    await e.driver.command('/pipeline status 2026-01-20', { userId: ALICE, channelId: CHANNEL });
     const status = await e.fake.waitForCall('response_url', undefined, { since: mark, timeoutMs: 20_000 });
     const statusText = blockText(status.body.blocks);
     expect(statusText).toContain('*Data for 2026-01-20*');

@@ -33,14 +33,22 @@ const simJob = (env: E2E) => {
   return j;
 };
 
+/**
+ * The progress message saying `pattern` (its title, e.g. "Pause self-heal job: succeeded", is in
+ * no other message). A one-step run may end before the request knows its thread, so its first
+ * progress post in the thread may already say how it ended: posts count as well as updates.
+ */
 const progressSays = (env: E2E, pattern: RegExp, since: number, timeoutMs = 60_000) =>
   env.fake.waitFor(
     (c) =>
       (c.method === 'chat.update' || c.method === 'chat.postMessage') &&
-      c.body.thread_ts === undefined &&
       pattern.test(blockText(c.body.blocks)),
     { since, timeoutMs, description: `a progress update matching ${pattern}` },
   );
+
+/** The ts of the progress message a recorded post or update is about. */
+const tsOf = (c: RecordedCall): string =>
+  c.method === 'chat.postMessage' ? (c.response as { ts: string }).ts : String(c.body.ts);
 
 /** The plan modal's final view after `open` (a command or a button click) opened it. */
 async function planModalAfter(
@@ -140,13 +148,12 @@ describe('/pipeline self-heal', () => {
       expect(paused).not.toContain('self_heal_pause');
 
       // Undo: the job is enabled again.
-      const progressTs = (await env.guardedRequest()).progressTs!;
       mark = env.fake.mark();
       await env.driver.action({
         actionId: 'request_undo',
         userId: BOB,
         channel: CHANNEL,
-        messageTs: progressTs,
+        messageTs: tsOf(done),
       });
       await progressSays(env, /Pause self-heal job: undone/, mark, 20_000);
       expect(simJob(env).state).toBe('ENABLED');
@@ -310,7 +317,7 @@ describe('/pipeline self-heal', () => {
         actionId: 'request_retry',
         userId: BOB,
         channel: CHANNEL,
-        messageTs: request.progressTs!,
+        messageTs: tsOf(failed),
       });
       await progressSays(env, /Heal 2026-01-20: succeeded/, mark);
       again.stop();
