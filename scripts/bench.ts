@@ -119,6 +119,8 @@ const gc: (() => void) | undefined = (() => {
 interface Mem {
   rss: number;
   heapUsed: number;
+  /** What V8 holds for its heap (used or not). */
+  heapTotal: number;
   /** Memory outside the JS heap that V8 knows of (Buffers, ArrayBuffers). */
   external: number;
 }
@@ -130,7 +132,7 @@ async function settledMemory(): Promise<Mem> {
     await sleep(150);
   }
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
 }
 
 async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -1089,7 +1091,7 @@ async function main(): Promise<number> {
     if (report.unknownLines > 0)
       print(`  ! the reports had ${report.unknownLines} lines marked as not answered`);
     print(
-      '  (run_history is served by Firestore, not the sandbox: the bench adds the same 200 ms in front of it)',
+      `  (run_history is not in the sandbox (${rig.runHistoryBackend.replace(/ at .*$| \(.*\)$/, '')}): the bench adds the same ${LATENCY_MS} ms in front of it)`,
     );
     print();
 
@@ -1156,7 +1158,7 @@ async function main(): Promise<number> {
     );
     print(
       table([
-        ['point (after a forced GC)', 'RSS', 'heap used', 'external'],
+        ['point (after a forced GC)', 'RSS', 'heap used', 'heap total', 'external'],
         ...(
           [
             ['idle (started, one report)', memory.idle],
@@ -1164,7 +1166,13 @@ async function main(): Promise<number> {
             ['after 500', memory.at500],
             ['after 1,000', memory.at1000],
           ] as const
-        ).map(([label, m]) => [label, fmtMb(mb(m.rss)), fmtMb(mb(m.heapUsed)), fmtMb(mb(m.external))]),
+        ).map(([label, m]) => [
+          label,
+          fmtMb(mb(m.rss)),
+          fmtMb(mb(m.heapUsed)),
+          fmtMb(mb(m.heapTotal)),
+          fmtMb(mb(m.external)),
+        ]),
       ]),
     );
     const every100 = memory.samples.filter((x) => x.done % 100 === 0).map((x) => mb(x.rss).toFixed(0));

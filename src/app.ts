@@ -280,6 +280,8 @@ export function createBot(opts: BotOptions): Bot {
   const idle: (() => void)[] = [];
   const common = {
     ...(env.SLACK_BOT_TOKEN ? { token: env.SLACK_BOT_TOKEN } : {}),
+    // No conversation state is used: skip Bolt's per-request store lookup.
+    convoStore: false as const,
     logger: boltLogger(log),
     clientOptions,
     ...(opts.botIdentity ?? {}),
@@ -438,6 +440,7 @@ export function createBot(opts: BotOptions): Bot {
       await stopping;
       // Steps in flight stop writing; another instance resumes them (their heartbeat goes stale).
       engine.shutdown();
+      await Promise.race([engine.idle(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
     },
   };
 }

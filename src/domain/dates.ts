@@ -4,14 +4,17 @@ import { accept, type Outcome, refuse } from './result.js';
 const isoPattern = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** Today's calendar date in `timeZone`. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 export function todayIn(timeZone: string, now: Date): IsoDate {
-  // en-CA formats as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(now) as IsoDate;
+  // Building a formatter costs far more than using one, and this runs before every ack.
+  let f = formatters.get(timeZone);
+  if (!f) {
+    // en-CA formats as YYYY-MM-DD.
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    formatters.set(timeZone, f);
+  }
+  return f.format(now) as IsoDate;
 }
 
 export function addDays(date: IsoDate, days: number): IsoDate {

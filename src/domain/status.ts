@@ -102,6 +102,18 @@ export async function gatherStatus(
 ): Promise<StatusFacts> {
   const deadline = Date.now() + config.limits.reportDeadlineMs;
   const b = <T>(p: Promise<Probe<T>>) => bounded(p, deadline);
+  // Checks often share an expected query (the schedule, the roster): run each SQL once per report.
+  const queries = new Map<string, Promise<Probe<number>>>();
+  const dataChecks: DataChecksPort = {
+    scalar(sql, d, label) {
+      let q = queries.get(sql);
+      if (!q) {
+        q = ports.dataChecks.scalar(sql, d, label);
+        queries.set(sql, q);
+      }
+      return q;
+    },
+  };
   const services = config.phases.map((p) => p.service);
   const fnNames = functionNames(config);
   const since = new Date(now.getTime() - config.limits.recentErrorsMinutes * 60_000);

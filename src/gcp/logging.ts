@@ -94,7 +94,8 @@ export function createLogsAdapter(options: LogsOptions): LogsPort {
           // One page: a crash loop can log thousands of lines; counts are then lower bounds.
           autoPaginate: false,
           // gax 6 on REST retries 503 for up to 60 s on its own: leave retries to `guarded`.
-          gaxOptions: { retry: null },
+          // A timeout of its own too: gax keeps a finished call's state until its timer fires (60 s by default).
+          gaxOptions: { retry: null, timeout: deadlineMs + 1000 },
         });
         return entries as EntryLike[];
       });

@@ -60,8 +60,9 @@ export function createMonitoringAdapter(options: MonitoringOptions): MonitoringP
           ...(aggregation ? { aggregation } : {}),
           view: 'FULL',
         },
-        // gax 6 on REST retries 503 for up to 90 s on its own: leave retries to `guarded`.
-        { retry: null },
+        // gax 6 on REST retries 503 for up to 90 s on its own: leave retries to `guarded`. A timeout of
+        // its own too: gax keeps a finished call's state until its timer fires (90 s by default).
+        { retry: null, timeout: deadlineMs + 1000 },
       );
       return series;
     });

@@ -2,6 +2,7 @@
 import type { App } from '@slack/bolt';
 import type { Deps } from '../commands/deps.js';
 import { actions, views } from '../ids.js';
+import { makeHomeOpened } from './home.js';
 import { makePlanSubmit } from './plan-submit.js';
 import { makeRequestAction } from './request-actions.js';
 import { makeRollbackButton } from './rollback.js';
@@ -9,6 +10,7 @@ import { makeSelfHealButton, selfHealButtonIds } from './self-heal-buttons.js';
 import { makeOpenDeployVerify, makeOpenHeal, makeRefreshStatus } from './status-buttons.js';
 
 export function register(app: App, deps: Deps): void {
+  app.event('app_home_opened', makeHomeOpened(deps));
   const requestAction = makeRequestAction(deps);
   for (const id of [
     actions.approve,

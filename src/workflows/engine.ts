@@ -431,7 +431,17 @@ export function createEngine(deps: EngineDeps): Engine {
           else if (closing?.to !== 'failed') closing = { to: 'failed' };
         }
       }
-      if (closing?.to === 'cancelled') return finish('cancelled', { closedBy: closing.by });
+      if (closing?.to === 'cancelled') {
+        const who = closing.by;
+        // Steps a cancel left out are skipped, not pending: a retry is not what follows a cancel.
+        const steps = current.steps.map(
+          (s): StepRun =>
+            s.status === 'pending' && !always.has(s.id)
+              ? { ...s, status: 'skipped', message: `cancelled by <@${who}>` }
+              : s,
+        );
+        return finish('cancelled', { closedBy: who, steps });
+      }
       return finish(closing ? 'failed' : 'succeeded');
     }
 

@@ -71,6 +71,10 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     onScenario: (state) => seedRunHistory(db, config.runHistory.collection, state.runHistory),
   });
   config = pointAt(config, sandbox.url);
+  // The self-heal job's next run is a real 12:45 in New York: keep it out of the tests' heals
+  // unless a test sets it (tests/e2e/self-heal.test.ts does).
+  for (const job of sandbox.state.schedulerJobs.values())
+    job.nextRunTime = new Date(Date.now() + 6 * 3_600_000);
   // Pub/Sub-triggered phases reach the sandbox's processors through an emulator push subscription.
   const pubsub = pubsubClient(config.project, true);
   await wirePubSubPush({ pubsub, config, sandboxUrl: sandbox.url });
@@ -96,7 +100,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     ports,
     ...(opts.clock ? { clock: opts.clock } : {}),
     botIdentity: { botId: fake.identity.botId, botUserId: fake.identity.botUserId },
-    drainMs: 5000,
+    drainMs: 15_000,
     guarded: {
       ...state,
       executors: buildExecutors(config, side, { pollMs: opts.pollMs ?? 100, backfillPollMs: 100 }),

@@ -139,7 +139,11 @@ afterAll(async () => {
 beforeEach(async () => {
   await sandbox.setScenario('jan20');
   simJob().taskMs = 100;
+  // This file's own days before the 20th (the scenario's are replaced):
   // 2026-01-18: 5 games, no box scores; 2026-01-19: 6 games, complete; 2026-01-20: 4 of 7 (jan20).
+  for (const t of sandbox.state.tables.values()) {
+    t.rows = t.rows.filter((r) => r.game_date !== '2026-01-18' && r.game_date !== '2026-01-19');
+  }
   schedule('2026-01-18', 5);
   schedule('2026-01-19', 6);
   sandbox.state.tables.get('nba_raw.bdl_player_boxscores')!.rows.push(

@@ -256,7 +256,8 @@ describe('always steps', () => {
     const r = await done;
     expect(r.state).toBe('cancelled');
     expect(r.closedBy).toBe('U0BOB');
-    expect(statuses(r)).toEqual({ pause: 'done', a: 'done', b: 'skipped', c: 'skipped', resume: 'done' });
+    // The cancel aborts step a in flight; b and c are skipped; the resume still runs.
+    expect(statuses(r)).toEqual({ pause: 'done', a: 'failed', b: 'skipped', c: 'skipped', resume: 'done' });
     expect(h.scheduler.state()).toBe('ENABLED');
   });
 

@@ -583,7 +583,7 @@ describe('guarded-action engine', () => {
     expect(h.calls.filter((c) => c.startsWith('undo:'))).toEqual(['undo:clear']);
   });
 
-  it('rejects and cancels pending requests, and stops a running one between steps', async () => {
+  it('rejects and cancels pending requests, and stops a running one, aborting its step in flight', async () => {
     const h = harness();
     const e = h.engine('inst-a');
     const r1 = await submitted(e, plan('2026-01-10'));
@@ -607,7 +607,8 @@ describe('guarded-action engine', () => {
     release();
     const final = await approved.value.done;
     expect(final).toMatchObject({ state: 'cancelled', closedBy: 'U0REQUESTER' });
-    expect(final.steps.map((s) => s.status)).toEqual(['done', 'done', 'skipped']);
+    // Cancel aborts the step in flight (its executor sees the signal), and skips the rest.
+    expect(final.steps.map((s) => s.status)).toEqual(['done', 'failed', 'skipped']);
     expect(h.count('run:trigger')).toBe(0);
     expect(final).not.toHaveProperty('cancelRequestedBy');
     expect(await auditTrail(h, r3.id)).toEqual([

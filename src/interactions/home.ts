@@ -1,0 +1,28 @@
+/** Publishes the App Home tab when a user opens it. */
+import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
+import type { Deps } from '../commands/deps.js';
+import { usage } from '../domain/command-args.js';
+import { effectiveState } from '../domain/requests.js';
+import { homeView } from '../views/home.js';
+
+export const makeHomeOpened =
+  (deps: Deps) =>
+  async ({
+    event,
+    client,
+  }: SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs): Promise<void> => {
+    if (event.tab !== 'home') return;
+    const now = deps.clock.now();
+    const recent = await deps.guarded.store.list({ limit: 10 });
+    await client.views.publish({
+      user_id: event.user,
+      view: homeView({
+        project: deps.config.project,
+        requests: recent.map((request) => ({
+          request,
+          state: effectiveState(request, now, deps.guarded.staleAfterMs),
+        })),
+        usage: [usage.pipeline, usage.heal, usage.backfill, usage.deployVerify].join('\n'),
+      }),
+    });
+  };
