@@ -39,7 +39,8 @@ async function sendEvent(env: E2E, event: Record<string, unknown>): Promise<numb
 
 describe('App Home and audit', () => {
   it('publishes the Home tab with the recent guarded actions', { timeout: 60_000 }, async () => {
-    const env = (e = await startE2E({ scenario: 'jan20' }));
+    e = await startE2E({ scenario: 'jan20' });
+    const env = e;
     env.fake.setUsergroup('S0ONCALL01', [BOB]);
     await requestHeal(env, '2026-01-20', ALICE);
     const mark = env.fake.mark();
@@ -57,7 +58,8 @@ describe('App Home and audit', () => {
   });
 
   it('/pipeline audit lists the transitions of a date', { timeout: 60_000 }, async () => {
-    const env = (e = await startE2E({ scenario: 'jan20' }));
+    e = await startE2E({ scenario: 'jan20' });
+    const env = e;
     env.fake.setUsergroup('S0ONCALL01', [BOB]);
     await requestHeal(env, '2026-01-20', ALICE);
     const mark = env.fake.mark();
@@ -69,10 +71,11 @@ describe('App Home and audit', () => {
   });
 
   it('runs at once when an approver asks and the two-person rule is off', { timeout: 120_000 }, async () => {
-    const env = (e = await startE2E({
+    e = await startE2E({
       scenario: 'jan20',
       patch: (c) => ({ ...c, access: { ...c.access, twoPersonRule: false, approvers: { users: [ALICE] } } }),
-    }));
+    });
+    const env = e;
     const mark = env.fake.mark();
     await requestHeal(env, '2026-01-20', ALICE);
     await env.fake.waitFor((c) => /Heal 2026-01-20: succeeded/.test(blockText(c.body.blocks)), {

@@ -62,13 +62,20 @@ async function deployVerify(e: E2E, target = ''): Promise<RecordedCall> {
 }
 
 /** The BigQuery jobs one report runs, by label: each check, and its expectation when that is a query. */
+/** The labels of the query jobs one report runs: each distinct SQL once, named by the first check using it. */
 function queryLabels(config: PipelineConfig): string[] {
-  return config.dataChecks
-    .flatMap((c) =>
-      'equalsQuery' in c.expect || 'minQuery' in c.expect ? [c.id, `${c.id}_expected`] : [c.id],
-    )
-    .map(labelValue)
-    .sort();
+  const bySql = new Map<string, string>();
+  for (const c of config.dataChecks) {
+    if (!bySql.has(c.sql)) bySql.set(c.sql, c.id);
+    const expected =
+      'equalsQuery' in c.expect
+        ? c.expect.equalsQuery
+        : 'minQuery' in c.expect
+          ? c.expect.minQuery
+          : undefined;
+    if (expected && !bySql.has(expected)) bySql.set(expected, `${c.id}_expected`);
+  }
+  return [...bySql.values()].map(labelValue).sort();
 }
 
 /** Requests one status report makes, per sandbox API, from the configuration. */
