@@ -4,19 +4,17 @@
  * generic approval and execution path; the executor watches the execution and its stalls.
  */
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import type { KnownBlock } from '@slack/types';
 import type { BackfillTarget } from '../config.js';
 import { type BackfillPlanResult, parseBackfillArgs, planBackfill } from '../domain/backfill-plan.js';
 import { usage } from '../domain/command-args.js';
-import { mayRequest } from '../domain/policy.js';
 import type { ExecutionState, IsoDate } from '../domain/ports.js';
 import { type Outcome, type Probe, refuse } from '../domain/result.js';
 import { runCheck } from '../domain/status.js';
 import { views } from '../ids.js';
 import { context, esc, fitLines, section } from '../views/common.js';
-import { infoModal, loadingModal, planMessage, planModal } from '../views/guarded.js';
+import { planMessage } from '../views/guarded.js';
 import { type Deps, refusalText } from './deps.js';
-import { activeRequestNote, type PlanMetadata } from './heal.js';
+import { openPlanFlow } from './plan-flow.js';
 
 /** Checks run at once while planning (a 31-day range is 62 queries). */
 const AT_ONCE = 6;
@@ -68,7 +66,7 @@ export const makeBackfillCommand =
     client,
     respond,
   }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
-    const { config, guarded } = deps;
+    const { config } = deps;
     const parsed = parseBackfillArgs(command.text, config, config.timeZone, deps.clock.now());
     if (!parsed.ok) {
       await ack({ response_type: 'ephemeral', text: refusalText(parsed.reason.message, usage.backfill) });
@@ -97,74 +95,37 @@ export const makeBackfillCommand =
       });
       return;
     }
-    const title = 'Backfill';
-    const opened = await client.views.open({
-      trigger_id: command.trigger_id,
-      view: loadingModal({
-        title,
-        callbackId: views.backfillPlan,
-        text: `Checking ${dates.length} date(s) of ${target.id}…`,
-      }),
-    });
-    const viewId = opened.view?.id;
-    if (!viewId) return;
-    const show = (blocks: KnownBlock[]) =>
-      client.views.update({
-        view_id: viewId,
-        view: infoModal({ title, callbackId: views.backfillPlan, blocks }),
-      });
-    const operatorIds = await guarded.directory.members(config.access.operators.userGroup);
-    const allowed = mayRequest({
-      user: command.user_id,
-      channel: command.channel_id,
-      access: config.access,
-      operatorIds,
-    });
-    if (!allowed.ok) {
-      await guarded.audit.append({
-        requestId: '-',
+    await openPlanFlow(
+      deps,
+      client,
+      { triggerId: command.trigger_id, user: command.user_id, channel: command.channel_id },
+      {
         kind: 'backfill',
         subject: target.id,
-        action: 'request',
-        actor: command.user_id,
-        at: deps.clock.now(),
-        planHash: '-',
-        outcome: `refused:${allowed.reason.code}`,
-      });
-      await show([section(`:no_entry: ${esc(allowed.reason.message)}`)]);
-      return;
-    }
-    const busy = await activeRequestNote(deps, 'backfill', target.id);
-    if (busy) {
-      await show([section(`:hourglass: ${busy}`)]);
-      return;
-    }
-    const result = await planFor(deps, target, dates, force);
-    if (!result.ok) {
-      await show([section(`:warning: ${esc(result.reason.message)}`)]);
-      return;
-    }
-    const r = result.value;
-    if (!r.plan) {
-      await show([
-        section(
-          `:white_check_mark: *Nothing to backfill*: every date is complete.\n${fitLines(skippedLines(r).map(esc))}`,
-        ),
-        context('Use `--force` to run complete dates again.'),
-      ]);
-      return;
-    }
-    await guarded.drafts.put(r.plan, config.access.requestTtlMinutes * 60_000);
-    const metadata: PlanMetadata = { hash: r.plan.hash, channel: command.channel_id };
-    await client.views.update({
-      view_id: viewId,
-      view: planModal(r.plan, {
+        title: 'Backfill',
         callbackId: views.backfillPlan,
-        submitLabel: 'Request approval',
-        metadata: JSON.stringify(metadata),
-        warnings: r.skipped.length
-          ? [`Skipped, already complete: ${r.skipped.map((s) => s.date).join(', ')}`]
-          : [],
-      }),
-    });
+        loadingText: `Checking ${dates.length} date(s) of ${target.id}…`,
+        async compute() {
+          const result = await planFor(deps, target, dates, force);
+          if (!result.ok) return { blocks: [section(`:warning: ${esc(result.reason.message)}`)] };
+          const r = result.value;
+          if (!r.plan) {
+            return {
+              blocks: [
+                section(
+                  `:white_check_mark: *Nothing to backfill*: every date is complete.\n${fitLines(skippedLines(r).map(esc))}`,
+                ),
+                context('Use `--force` to run complete dates again.'),
+              ],
+            };
+          }
+          return {
+            plan: r.plan,
+            warnings: r.skipped.length
+              ? [`Skipped, already complete: ${r.skipped.map((x) => x.date).join(', ')}`]
+              : [],
+          };
+        },
+      },
+    );
   };

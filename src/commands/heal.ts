@@ -6,34 +6,14 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import type { KnownBlock } from '@slack/types';
 import { parseHeal, usage } from '../domain/command-args.js';
 import { gatherHealFacts, planHeal } from '../domain/heal-plan.js';
-import { mayRequest } from '../domain/policy.js';
 import type { IsoDate } from '../domain/ports.js';
-import { ACTIVE_STATES, describeHolder } from '../domain/requests.js';
 import { views } from '../ids.js';
 import { context, esc, fitLines, section } from '../views/common.js';
-import { infoModal, loadingModal, planMessage, planModal } from '../views/guarded.js';
+import { planMessage } from '../views/guarded.js';
 import { type Deps, refusalText } from './deps.js';
+import { openPlanFlow } from './plan-flow.js';
 
-/** The plan modal's private_metadata: which draft, from which channel. */
-export interface PlanMetadata {
-  hash: string;
-  channel: string;
-}
-
-/** An active request for (kind, subject), described for the person asking. */
-export async function activeRequestNote(
-  deps: Deps,
-  kind: string,
-  subject: string,
-): Promise<string | undefined> {
-  const active = (await deps.guarded.store.list({ subject, states: ACTIVE_STATES, limit: 10 })).filter(
-    (r) => r.plan.kind === kind,
-  );
-  const r = active[0];
-  if (!r) return undefined;
-  const state = describeHolder(r);
-  return `A ${kind} of \`${subject}\` is ${state}${r.threadTs ? ` (see the request in <#${r.channel}>)` : ''}. Only one at a time.`;
-}
+export { activeRequestNote, type PlanMetadata } from './plan-flow.js';
 
 export const makeHealCommand =
   (deps: Deps) =>
@@ -69,73 +49,24 @@ export const makeHealCommand =
   };
 
 /** Open the heal modal at once, then fill it with the plan (also used by the status message's Heal button). */
-export async function openHealModal(
+export function openHealModal(
   deps: Deps,
   client: AllMiddlewareArgs['client'],
   input: { triggerId: string; user: string; channel: string; date: IsoDate },
 ): Promise<void> {
-  const { config, guarded } = deps;
   const { date } = input;
-  // trigger_id expires 3 s after the command: open now, fill in when the plan is ready.
-  const opened = await client.views.open({
-    trigger_id: input.triggerId,
-    view: loadingModal({
-      title: `Heal ${date}`,
-      callbackId: views.healPlan,
-      text: `Computing the plan for ${date}: data checks and stuck runs…`,
-    }),
-  });
-  const viewId = opened.view?.id;
-  if (!viewId) return;
-  const show = (blocks: KnownBlock[]) =>
-    client.views.update({
-      view_id: viewId,
-      view: infoModal({ title: `Heal ${date}`, callbackId: views.healPlan, blocks }),
-    });
-
-  const operatorIds = await guarded.directory.members(config.access.operators.userGroup);
-  const allowed = mayRequest({
-    user: input.user,
-    channel: input.channel,
-    access: config.access,
-    operatorIds,
-  });
-  if (!allowed.ok) {
-    deps.log.info('heal refused', { user: input.user, code: allowed.reason.code });
-    await guarded.audit.append({
-      requestId: '-',
-      kind: 'heal',
-      subject: date,
-      action: 'request',
-      actor: input.user,
-      at: deps.clock.now(),
-      planHash: '-',
-      outcome: `refused:${allowed.reason.code}`,
-    });
-    await show([section(`:no_entry: ${esc(allowed.reason.message)}`)]);
-    return;
-  }
-  const busy = await activeRequestNote(deps, 'heal', date);
-  if (busy) {
-    await show([section(`:hourglass: ${busy}`)]);
-    return;
-  }
-  const result = await plan(deps, date);
-  if (!result.plan) {
-    await show(result.blocks ?? []);
-    return;
-  }
-  await guarded.drafts.put(result.plan, config.access.requestTtlMinutes * 60_000);
-  const metadata: PlanMetadata = { hash: result.plan.hash, channel: input.channel };
-  await client.views.update({
-    view_id: viewId,
-    view: planModal(result.plan, {
-      callbackId: views.healPlan,
-      submitLabel: 'Request approval',
-      metadata: JSON.stringify(metadata),
-      unknown: result.unknown,
-      warnings: result.warnings,
-    }),
+  return openPlanFlow(deps, client, input, {
+    kind: 'heal',
+    subject: date,
+    title: `Heal ${date}`,
+    callbackId: views.healPlan,
+    loadingText: `Computing the plan for ${date}: data checks and stuck runs…`,
+    async compute() {
+      const result = await plan(deps, date);
+      return result.plan
+        ? { plan: result.plan, unknown: result.unknown, warnings: result.warnings ?? [] }
+        : { blocks: result.blocks };
+    },
   });
 }
 

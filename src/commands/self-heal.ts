@@ -6,7 +6,6 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import type { KnownBlock } from '@slack/types';
 import type { PipelineCommand } from '../domain/command-args.js';
 import { links } from '../domain/links.js';
-import { mayRequest } from '../domain/policy.js';
 import { ACTIVE_STATES } from '../domain/requests.js';
 import {
   type ActiveHeal,
@@ -16,10 +15,10 @@ import {
 } from '../domain/self-heal-plan.js';
 import { views } from '../ids.js';
 import { esc, section } from '../views/common.js';
-import { infoModal, loadingModal, planMessage, planModal } from '../views/guarded.js';
+import { planMessage } from '../views/guarded.js';
 import { selfHealFallback, selfHealMessage } from '../views/self-heal.js';
 import type { Deps } from './deps.js';
-import { activeRequestNote, type PlanMetadata } from './heal.js';
+import { openPlanFlow } from './plan-flow.js';
 
 type Args = Pick<SlackCommandMiddlewareArgs & AllMiddlewareArgs, 'ack' | 'command' | 'client' | 'respond'>;
 type SelfHealCommand = Extract<PipelineCommand, { kind: 'self-heal' }>;
@@ -90,76 +89,25 @@ async function plan(deps: Deps, action: SelfHealAction) {
 }
 
 /** Open the modal at once (the trigger_id lives 3 s), then fill it with the plan. Also used by the buttons. */
-export async function openSelfHealModal(
+export function openSelfHealModal(
   deps: Deps,
   client: AllMiddlewareArgs['client'],
   input: { triggerId: string; user: string; channel: string; action: SelfHealAction },
 ): Promise<void> {
-  const { config, guarded } = deps;
-  const title = `${input.action === 'pause' ? 'Pause' : input.action === 'resume' ? 'Resume' : 'Run'} self-heal job`;
-  const opened = await client.views.open({
-    trigger_id: input.triggerId,
-    view: loadingModal({
-      title,
-      callbackId: views.selfHealPlan,
-      text: 'Reading the self-heal job and computing the plan…',
-    }),
-  });
-  const viewId = opened.view?.id;
-  if (!viewId) return;
-  const show = (blocks: KnownBlock[]) =>
-    client.views.update({
-      view_id: viewId,
-      view: infoModal({ title, callbackId: views.selfHealPlan, blocks }),
-    });
-  if (!config.selfHeal) {
-    await show([section(`:warning: ${esc(notConfigured)}`)]);
-    return;
-  }
-  const job = config.selfHeal.schedulerJob;
-  const operatorIds = await guarded.directory.members(config.access.operators.userGroup);
-  const allowed = mayRequest({
-    user: input.user,
-    channel: input.channel,
-    access: config.access,
-    operatorIds,
-  });
-  if (!allowed.ok) {
-    deps.log.info('self-heal refused', { user: input.user, code: allowed.reason.code });
-    await guarded.audit.append({
-      requestId: '-',
-      kind: 'self-heal',
-      subject: job,
-      action: 'request',
-      actor: input.user,
-      at: deps.clock.now(),
-      planHash: '-',
-      outcome: `refused:${allowed.reason.code}`,
-      detail: input.action,
-    });
-    await show([section(`:no_entry: ${esc(allowed.reason.message)}`)]);
-    return;
-  }
-  const busy = await activeRequestNote(deps, 'self-heal', job);
-  if (busy) {
-    await show([section(`:hourglass: ${busy}`)]);
-    return;
-  }
-  const result = await plan(deps, input.action);
-  if (!result.plan) {
-    await show(result.blocks);
-    return;
-  }
-  await guarded.drafts.put(result.plan, config.access.requestTtlMinutes * 60_000);
-  const metadata: PlanMetadata = { hash: result.plan.hash, channel: input.channel };
-  await client.views.update({
-    view_id: viewId,
-    view: planModal(result.plan, {
-      callbackId: views.selfHealPlan,
-      submitLabel: 'Request approval',
-      metadata: JSON.stringify(metadata),
-      unknown: result.unknown,
-      warnings: result.warnings,
-    }),
+  const job = deps.config.selfHeal?.schedulerJob;
+  return openPlanFlow(deps, client, input, {
+    kind: 'self-heal',
+    subject: job ?? 'self-heal',
+    title: `${input.action === 'pause' ? 'Pause' : input.action === 'resume' ? 'Resume' : 'Run'} self-heal job`,
+    callbackId: views.selfHealPlan,
+    loadingText: 'Reading the self-heal job and computing the plan…',
+    detail: input.action,
+    async compute() {
+      if (!job) return { blocks: [section(`:warning: ${esc(notConfigured)}`)] };
+      const result = await plan(deps, input.action);
+      return result.plan
+        ? { plan: result.plan, unknown: result.unknown, warnings: result.warnings }
+        : { blocks: result.blocks };
+    },
   });
 }

@@ -122,9 +122,7 @@ export async function gatherStatus(
 
   const serviceP = services.map(async (s) => [s, await b(ports.cloudRun.getService(s))] as const);
   const fnP = fnNames.map(async (f) => [f, await b(ports.functions.getFunction(f))] as const);
-  const checkP = config.dataChecks.map(
-    async (c) => [c.id, await runCheck(dataChecks, c, date, b)] as const,
-  );
+  const checkP = config.dataChecks.map(async (c) => [c.id, await runCheck(dataChecks, c, date, b)] as const);
   const [svc, fns, checks, job, stuck, errors, serverErrors, deadLetters] = await Promise.all([
     Promise.all(serviceP),
     Promise.all(fnP),

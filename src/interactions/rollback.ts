@@ -4,16 +4,13 @@
  * the generic approval and execution path.
  */
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import type { KnownBlock } from '@slack/types';
 import type { Deps } from '../commands/deps.js';
-import { activeRequestNote, type PlanMetadata } from '../commands/heal.js';
+import { openPlanFlow } from '../commands/plan-flow.js';
 import type { Plan } from '../domain/plan.js';
-import { mayRequest } from '../domain/policy.js';
 import { type Outcome, refuse } from '../domain/result.js';
 import { planRollback } from '../domain/rollback-plan.js';
 import { views } from '../ids.js';
 import { esc, section } from '../views/common.js';
-import { infoModal, loadingModal, planModal } from '../views/guarded.js';
 
 const revisionPattern = /^[a-z][-a-z0-9]{0,62}$/;
 
@@ -35,69 +32,25 @@ export async function rollbackPlan(deps: Deps, service: string, to?: string): Pr
   return planRollback(service, svc.value, revs.value, target);
 }
 
-export async function openRollbackModal(
+export function openRollbackModal(
   deps: Deps,
   client: AllMiddlewareArgs['client'],
   input: { triggerId: string; user: string; channel: string; service: string; to?: string },
 ): Promise<void> {
-  const { config, guarded } = deps;
-  const title = `Roll back ${input.service}`;
-  const opened = await client.views.open({
-    trigger_id: input.triggerId,
-    view: loadingModal({
-      title: 'Roll back',
-      callbackId: views.rollbackPlan,
-      text: `Reading ${input.service} and its revisions…`,
-    }),
-  });
-  const viewId = opened.view?.id;
-  if (!viewId) return;
-  const show = (blocks: KnownBlock[]) =>
-    client.views.update({
-      view_id: viewId,
-      view: infoModal({ title: 'Roll back', callbackId: views.rollbackPlan, blocks }),
-    });
-  const operatorIds = await guarded.directory.members(config.access.operators.userGroup);
-  const allowed = mayRequest({
-    user: input.user,
-    channel: input.channel,
-    access: config.access,
-    operatorIds,
-  });
-  if (!allowed.ok) {
-    await guarded.audit.append({
-      requestId: '-',
-      kind: 'rollback',
-      subject: input.service,
-      action: 'request',
-      actor: input.user,
-      at: deps.clock.now(),
-      planHash: '-',
-      outcome: `refused:${allowed.reason.code}`,
-    });
-    await show([section(`:no_entry: ${esc(allowed.reason.message)}`)]);
-    return;
-  }
-  const busy = await activeRequestNote(deps, 'rollback', input.service);
-  if (busy) {
-    await show([section(`:hourglass: ${busy}`)]);
-    return;
-  }
-  const plan = await rollbackPlan(deps, input.service, input.to);
-  if (!plan.ok) {
-    await show([section(`:warning: ${esc(plan.reason.message)}`)]);
-    return;
-  }
-  await guarded.drafts.put(plan.value, config.access.requestTtlMinutes * 60_000);
-  const metadata: PlanMetadata = { hash: plan.value.hash, channel: input.channel };
-  await client.views.update({
-    view_id: viewId,
-    view: planModal(plan.value, {
-      callbackId: views.rollbackPlan,
-      submitLabel: 'Request approval',
-      metadata: JSON.stringify(metadata),
-      warnings: [`${title}: traffic moves at once; Undo puts the current split back.`],
-    }),
+  return openPlanFlow(deps, client, input, {
+    kind: 'rollback',
+    subject: input.service,
+    title: 'Roll back',
+    callbackId: views.rollbackPlan,
+    loadingText: `Reading ${input.service} and its revisions…`,
+    async compute() {
+      const plan = await rollbackPlan(deps, input.service, input.to);
+      if (!plan.ok) return { blocks: [section(`:warning: ${esc(plan.reason.message)}`)] };
+      return {
+        plan: plan.value,
+        warnings: [`Roll back ${input.service}: traffic moves at once; Undo puts the current split back.`],
+      };
+    },
   });
 }
 
