@@ -440,7 +440,7 @@ export function createBot(opts: BotOptions): Bot {
       await stopping;
       // Steps in flight stop writing; another instance resumes them (their heartbeat goes stale).
       engine.shutdown();
-      await Promise.race([engine.idle(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+      await Promise.race([engine.idle(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
     },
   };
 }

@@ -30,6 +30,9 @@ import { testProjectId } from './firestore.js';
 
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789';
 
+/** A heartbeat or message update started just before shutdown may still be on its way to Firestore. */
+const settleWrites = () => new Promise((resolve) => setTimeout(resolve, 300));
+
 export interface E2E {
   config: PipelineConfig;
   sandbox: Sandbox;
@@ -158,6 +161,8 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
         driver: driver2,
         async stop() {
           await bot2.stop();
+          await bot2.engine.idle();
+          await settleWrites();
           await side2.db?.terminate();
         },
       };
@@ -169,6 +174,9 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     },
     async stop() {
       await bot.stop();
+      // Firestore leaks a rejection when terminated under a transaction: let every run end first.
+      await bot.engine.idle();
+      await settleWrites();
       await fake.close();
       await sandbox.close();
       await db.terminate();
