@@ -804,10 +804,12 @@ interface SharedResult {
 }
 
 function components(config: PipelineConfig): Record<PortName, number> {
-  const queries = config.dataChecks.reduce(
-    (n, c) => n + 1 + ('equalsQuery' in c.expect || 'minQuery' in c.expect ? 1 : 0),
-    0,
-  );
+  // A component is a distinct query: checks sharing an expected query run it once per report.
+  const sqls = config.dataChecks.flatMap((c) => [
+    c.sql,
+    ...('equalsQuery' in c.expect ? [c.expect.equalsQuery] : 'minQuery' in c.expect ? [c.expect.minQuery] : []),
+  ]);
+  const queries = new Set(sqls).size;
   return {
     cloudRun: config.phases.length,
     functions: functionNames(config).length,
@@ -1133,12 +1135,12 @@ async function main(): Promise<number> {
     );
     print(
       `Components from the config: ${rig.config.phases.length} services, ${functionNames(rig.config).length} functions, ` +
-        `${rig.config.selfHeal ? 1 : 0} scheduler job, ${shared.components.dataChecks} BigQuery queries ` +
+        `${rig.config.selfHeal ? 1 : 0} scheduler job, ${shared.components.dataChecks} distinct BigQuery queries ` +
         `(${rig.config.dataChecks.length} checks + expected), run_history, logs, ${shared.components.monitoring} Monitoring reads.`,
     );
     if (shared.duplicateQueries > 0) {
       print(
-        `  note: ${shared.duplicateQueries} of the ${shared.components.dataChecks} queries repeat another's SQL (shared expected queries), and run anyway`,
+        `  note: ${shared.duplicateQueries} of the checks' queries repeat another's SQL (shared expected queries): each runs once per report`,
       );
     }
     print();
