@@ -24,14 +24,16 @@ import {
 import type { SimCondition, SimRevision, SimService, SimTrafficTarget } from './state.js';
 
 // Enum numbers from google/cloud/run/v2 (condition.proto, traffic_target.proto) and google/api/launch_stage.proto.
-const conditionState = {
+/** Condition.state of google/cloud/run/v2/condition.proto (shared with the Jobs routes). */
+export const conditionState = {
   STATE_UNSPECIFIED: 0,
   CONDITION_PENDING: 1,
   CONDITION_RECONCILING: 2,
   CONDITION_FAILED: 3,
   CONDITION_SUCCEEDED: 4,
 } as const;
-const severity = { SEVERITY_UNSPECIFIED: 0, ERROR: 1, WARNING: 2, INFO: 3 } as const;
+/** Condition.severity of google/cloud/run/v2/condition.proto. */
+export const severity = { SEVERITY_UNSPECIFIED: 0, ERROR: 1, WARNING: 2, INFO: 3 } as const;
 const commonReason: Readonly<Record<string, number>> = {
   UNKNOWN: 1,
   REVISION_FAILED: 3,

@@ -11,6 +11,7 @@
  * tasks processing one of the job's `failDates` fail.
  */
 import { randomInt, randomUUID } from 'node:crypto';
+import { conditionState, severity } from './cloud-run.js';
 import {
   checkLocation,
   type EnumEncoder,
@@ -31,15 +32,8 @@ import {
 } from './server.js';
 import type { SandboxState, SimExecution, SimRunJob, SimTask } from './state.js';
 
-// Enum numbers from google/cloud/run/v2/condition.proto, execution.proto and google/api/launch_stage.proto.
-const conditionState = {
-  STATE_UNSPECIFIED: 0,
-  CONDITION_PENDING: 1,
-  CONDITION_RECONCILING: 2,
-  CONDITION_FAILED: 3,
-  CONDITION_SUCCEEDED: 4,
-} as const;
-const severity = { SEVERITY_UNSPECIFIED: 0, ERROR: 1, WARNING: 2, INFO: 3 } as const;
+// Enum numbers from google/cloud/run/v2/execution.proto and google/api/launch_stage.proto
+// (the condition enums are the Cloud Run routes').
 const executionReason = {
   EXECUTION_REASON_UNDEFINED: 0,
   JOB_STATUS_SERVICE_POLLING_ERROR: 1,
