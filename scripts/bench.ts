@@ -807,7 +807,11 @@ function components(config: PipelineConfig): Record<PortName, number> {
   // A component is a distinct query: checks sharing an expected query run it once per report.
   const sqls = config.dataChecks.flatMap((c) => [
     c.sql,
-    ...('equalsQuery' in c.expect ? [c.expect.equalsQuery] : 'minQuery' in c.expect ? [c.expect.minQuery] : []),
+    ...('equalsQuery' in c.expect
+      ? [c.expect.equalsQuery]
+      : 'minQuery' in c.expect
+        ? [c.expect.minQuery]
+        : []),
   ]);
   const queries = new Set(sqls).size;
   return {
