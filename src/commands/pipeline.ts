@@ -60,7 +60,10 @@ export const makePipelineCommand =
     await ack();
     const started = Date.now();
     const report = await getStatus(deps, cmd.date, cmd.fresh);
-    const ageSeconds = Math.max(0, Math.round((Date.now() - report.generatedAt.getTime()) / 1000));
+    const ageSeconds = Math.max(
+      0,
+      Math.round((deps.clock.now().getTime() - report.generatedAt.getTime()) / 1000),
+    );
     deps.log.info('status report', {
       command: 'pipeline status',
       date: cmd.date,
@@ -80,6 +83,17 @@ export const makePipelineCommand =
     await respond({
       response_type: 'ephemeral',
       text: statusFallback(report),
-      blocks: statusMessage(report, { withActions: true, ...(ageSeconds > 2 ? { ageSeconds } : {}) }),
+      blocks: ageSeconds > 2 ? statusMessage(report, { withActions: true, ageSeconds }) : freshBlocks(report),
     });
   };
+
+/** Concurrent requests share one report: render its usual message once, not once per request. */
+const rendered = new WeakMap<StatusReport, ReturnType<typeof statusMessage>>();
+function freshBlocks(report: StatusReport) {
+  let blocks = rendered.get(report);
+  if (!blocks) {
+    blocks = statusMessage(report, { withActions: true });
+    rendered.set(report, blocks);
+  }
+  return blocks;
+}

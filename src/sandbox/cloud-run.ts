@@ -9,6 +9,7 @@ import {
   type EnumEncoder,
   enumEncoder,
   googleStatus,
+  listRoute,
   paginate,
   segments,
   stableId,
@@ -287,26 +288,13 @@ export const cloudRunRoutes: RouteModule = (ctx) => {
   };
 
   const routes: Route[] = [
-    {
+    listRoute(ctx, {
       api: 'cloudRun',
-      method: 'GET',
       pattern: new RegExp(`${base}/services$`),
-      handle(req, match) {
-        const [project = '', location = ''] = segments(match);
-        const wrong = checkLocation(ctx, project, location);
-        if (wrong) return wrong;
-        const e = enumEncoder(req);
-        const all = [...ctx.state.services.values()].sort((a, b) => a.name.localeCompare(b.name));
-        const page = paginate(req, all);
-        if (!page.ok) return page.reply;
-        return {
-          body: {
-            services: page.page.map((s) => serviceJson(ctx, e, s)),
-            ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
-          },
-        };
-      },
-    },
+      field: 'services',
+      items: () => ctx.state.services.values(),
+      toJson: (e, s) => serviceJson(ctx, e, s),
+    }),
     {
       api: 'cloudRun',
       method: 'GET',

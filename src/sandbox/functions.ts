@@ -2,7 +2,14 @@
  * Cloud Functions API v2 for the sandbox: get and list functions, as proto3 JSON
  * (checked against the client's protos in tests/sandbox/schemas.test.ts).
  */
-import { checkLocation, type EnumEncoder, enumEncoder, paginate, segments, stableId } from './google-rest.js';
+import {
+  checkLocation,
+  type EnumEncoder,
+  enumEncoder,
+  listRoute,
+  segments,
+  stableId,
+} from './google-rest.js';
 import { googleError, type Route, type RouteModule, type SandboxContext } from './server.js';
 import type { SimFunction } from './state.js';
 
@@ -73,26 +80,13 @@ function functionJson(ctx: SandboxContext, e: EnumEncoder, fn: SimFunction): Rec
 export const functionsRoutes: RouteModule = (ctx) => {
   const base = '^/v2/projects/([^/]+)/locations/([^/]+)/functions';
   const routes: Route[] = [
-    {
+    listRoute(ctx, {
       api: 'functions',
-      method: 'GET',
       pattern: new RegExp(`${base}$`),
-      handle(req, match) {
-        const [project = '', location = ''] = segments(match);
-        const wrong = checkLocation(ctx, project, location);
-        if (wrong) return wrong;
-        const e = enumEncoder(req);
-        const all = [...ctx.state.functions.values()].sort((a, b) => a.name.localeCompare(b.name));
-        const page = paginate(req, all);
-        if (!page.ok) return page.reply;
-        return {
-          body: {
-            functions: page.page.map((f) => functionJson(ctx, e, f)),
-            ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
-          },
-        };
-      },
-    },
+      field: 'functions',
+      items: () => ctx.state.functions.values(),
+      toJson: (e, f) => functionJson(ctx, e, f),
+    }),
     {
       api: 'functions',
       method: 'GET',

@@ -1,6 +1,13 @@
 /** Helpers shared by the sandbox modules that speak Google REST APIs: paging, enums, errors. */
 import { createHash } from 'node:crypto';
-import { googleError, type SandboxContext, type SandboxReply, type SandboxRequest } from './server.js';
+import {
+  googleError,
+  type Route,
+  type SandboxContext,
+  type SandboxReply,
+  type SandboxRequest,
+} from './server.js';
+import type { ApiName } from './state.js';
 
 /** The gax clients send `$alt=json;enum-encoding=int`, and the real APIs then answer enums as numbers. */
 export function wantsIntEnums(req: SandboxRequest): boolean {
@@ -73,4 +80,40 @@ export function stableId(seed: string, length = 32): string {
 export function stableUid(seed: string): string {
   const h = stableId(seed);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * `GET …/projects/P/locations/L/<collection>`: the collection's items sorted by name, paged,
+ * under `field` (`services`, `functions`, `jobs`), as the List methods answer.
+ */
+export function listRoute<T extends { name: string }>(
+  ctx: SandboxContext,
+  spec: {
+    api: ApiName;
+    pattern: RegExp;
+    field: string;
+    items: () => Iterable<T>;
+    toJson: (e: EnumEncoder, item: T) => unknown;
+  },
+): Route {
+  return {
+    api: spec.api,
+    method: 'GET',
+    pattern: spec.pattern,
+    handle(req, match) {
+      const [project = '', location = ''] = segments(match);
+      const wrong = checkLocation(ctx, project, location);
+      if (wrong) return wrong;
+      const e = enumEncoder(req);
+      const all = [...spec.items()].sort((a, b) => a.name.localeCompare(b.name));
+      const page = paginate(req, all);
+      if (!page.ok) return page.reply;
+      return {
+        body: {
+          [spec.field]: page.page.map((item) => spec.toJson(e, item)),
+          ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+        },
+      };
+    },
+  };
 }

@@ -7,7 +7,7 @@ import {
   type EnumEncoder,
   enumEncoder,
   googleStatus,
-  paginate,
+  listRoute,
   segments,
 } from './google-rest.js';
 import {
@@ -104,26 +104,13 @@ export const schedulerRoutes: RouteModule = (ctx) => {
   });
 
   const routes: Route[] = [
-    {
+    listRoute(ctx, {
       api: 'scheduler',
-      method: 'GET',
       pattern: new RegExp(`${base}$`),
-      handle(req, match) {
-        const [project = '', location = ''] = segments(match);
-        const wrong = checkLocation(ctx, project, location);
-        if (wrong) return wrong;
-        const e = enumEncoder(req);
-        const all = [...ctx.state.schedulerJobs.values()].sort((a, b) => a.name.localeCompare(b.name));
-        const page = paginate(req, all);
-        if (!page.ok) return page.reply;
-        return {
-          body: {
-            jobs: page.page.map((j) => jobJson(ctx, e, j)),
-            ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
-          },
-        };
-      },
-    },
+      field: 'jobs',
+      items: () => ctx.state.schedulerJobs.values(),
+      toJson: (e, j) => jobJson(ctx, e, j),
+    }),
     {
       api: 'scheduler',
       method: 'GET',
