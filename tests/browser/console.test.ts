@@ -2,7 +2,7 @@
  * The local console in a real browser (Debian's Chromium, headless, through playwright-core)
  * against the real bot, the fake Slack, the sandbox (jan20) and the Firestore emulator of the
  * global setup: what a newcomer does after `npm start`. Each stage is saved as a screenshot in
- * docs/screenshots/ for the README.
+ * test-results/screenshots/ (docs/screenshots/ for the README with UPDATE_SCREENSHOTS=1).
  *
  * Without /usr/bin/chromium the tests are skipped with a message, except under CI=true where
  * that is a failure (`.ci/run` installs Chromium).
@@ -16,7 +16,12 @@ import { type ConsoleHandle, mountConsole } from '../../src/local/console/server
 import { type E2E, startE2E } from '../helpers/e2e.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const shots = join(root, 'docs/screenshots');
+// Each stage's screenshot goes to test-results/ (ignored by git); `UPDATE_SCREENSHOTS=1 npm test`
+// refreshes the README's copies in docs/screenshots/ instead, so a test run leaves the tree clean.
+const shots = join(
+  root,
+  process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'test-results/screenshots',
+);
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 const inCi = ['1', 'true'].includes(String(process.env.CI).toLowerCase());
