@@ -38,6 +38,7 @@ import { createDirectory } from './interactions/directory.js';
 import * as interactions from './interactions/index.js';
 import { createPublisher } from './interactions/progress.js';
 import type { Logger } from './log.js';
+import { withDeadline } from './store/deadline.js';
 import { createFirestoreAuditLog, createFirestoreRequestStore } from './store/firestore-requests.js';
 import { createMemoryAuditLog, createMemoryRequestStore } from './store/memory-requests.js';
 import { createFirestorePlanDrafts, createMemoryPlanDrafts, type PlanDrafts } from './store/plan-drafts.js';
@@ -156,12 +157,13 @@ export function buildGooglePorts(
 export function buildState(
   db: Firestore | undefined,
   clock: Clock,
+  deadlineMs = 10_000,
 ): { store: RequestStore; audit: AuditLog; drafts: PlanDrafts } {
   if (db) {
     return {
-      store: createFirestoreRequestStore(db),
-      audit: createFirestoreAuditLog(db),
-      drafts: createFirestorePlanDrafts(db, clock),
+      store: withDeadline(createFirestoreRequestStore(db), deadlineMs, 'requests'),
+      audit: withDeadline(createFirestoreAuditLog(db), deadlineMs, 'audit'),
+      drafts: withDeadline(createFirestorePlanDrafts(db, clock), deadlineMs, 'drafts'),
     };
   }
   return {
