@@ -3,6 +3,7 @@
  * Mode), the fake Slack, the sandbox for Google's REST APIs and the Firestore emulator from
  * the global setup. Each call gets its own Google project id, so tests never share data.
  */
+import type { Firestore } from '@google-cloud/firestore';
 import {
   type Bot,
   buildExecutors,
@@ -32,6 +33,24 @@ export const SIGNING_SECRET = 'e2e-signing-secret-0123456789';
 
 /** A heartbeat or message update started just before shutdown may still be on its way to Firestore. */
 const settleWrites = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+/**
+ * Count the client's transactions in flight, so teardown can wait for them: Firestore rejects a
+ * transaction's retry with "client has already been terminated" outside any caller's reach.
+ */
+function trackTransactions(db: Firestore | undefined): () => Promise<void> {
+  if (!db) return async () => {};
+  let open = 0;
+  const run = db.runTransaction.bind(db);
+  db.runTransaction = ((fn: Parameters<typeof run>[0], options?: Parameters<typeof run>[1]) => {
+    open++;
+    return run(fn, options).finally(() => open--);
+  }) as typeof db.runTransaction;
+  return async () => {
+    const until = Date.now() + 15_000;
+    while (open > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+}
 
 export interface E2E {
   config: PipelineConfig;
@@ -94,6 +113,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     ...(opts.socketMode ? { SLACK_APP_TOKEN: 'xapp-e2e', socketMode: true } : { socketMode: false }),
   };
   const side = buildGoogle(config, true, opts.ports ?? {});
+  const transactionsDone = trackTransactions(side.db);
   const ports = side.ports;
   const state = buildState(side.db, opts.clock ?? { now: () => new Date() });
   const bot = createBot({
@@ -133,6 +153,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     logs,
     async secondInstance() {
       const side2 = buildGoogle(config, true, opts.ports ?? {});
+      const transactions2Done = trackTransactions(side2.db);
       const bot2 = createBot({
         env,
         config,
@@ -163,6 +184,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
           await bot2.stop();
           await bot2.engine.idle();
           await settleWrites();
+          await transactions2Done();
           await side2.db?.terminate();
         },
       };
@@ -180,6 +202,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       await fake.close();
       await sandbox.close();
       await db.terminate();
+      await transactionsDone();
       await side.db?.terminate();
       await pubsub.close();
     },
