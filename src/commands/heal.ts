@@ -13,8 +13,6 @@ import { planMessage } from '../views/guarded.js';
 import { type Deps, refusalText } from './deps.js';
 import { openPlanFlow } from './plan-flow.js';
 
-export { activeRequestNote, type PlanMetadata } from './plan-flow.js';
-
 export const makeHealCommand =
   (deps: Deps) =>
   async ({

@@ -36,7 +36,7 @@ export interface PlanFlow {
 }
 
 /** An active request for (kind, subject), described for the person asking. */
-export async function activeRequestNote(
+async function activeRequestNote(
   deps: Deps,
   kind: string,
   subject: string,

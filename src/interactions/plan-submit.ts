@@ -5,7 +5,7 @@
  */
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
 import type { Deps } from '../commands/deps.js';
-import type { PlanMetadata } from '../commands/heal.js';
+import type { PlanMetadata } from '../commands/plan-flow.js';
 import { withoutSteps } from '../domain/plan.js';
 import { describePrincipals, mayApprove, mayRequest } from '../domain/policy.js';
 import { blocks as blockIds } from '../ids.js';

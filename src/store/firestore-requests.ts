@@ -17,6 +17,7 @@
  */
 import {
   type DocumentData,
+  type DocumentReference,
   type DocumentSnapshot,
   FieldValue,
   type Firestore,
@@ -190,6 +191,33 @@ export function createFirestoreRequestStore(
       ? { ok: false, reason: conflict(current) }
       : refuse('busy', 'The request is busy; try again in a moment.');
   }
+  /**
+   * A transaction on one stored request: read it (refusing a missing one), let `body` decide and
+   * write; contention past the retry bound is answered with the request's current state.
+   */
+  async function onRequest(
+    id: string,
+    body: (
+      tx: Transaction,
+      ref: DocumentReference,
+      current: GuardedRequest,
+    ) => Promise<Outcome<GuardedRequest>>,
+  ): Promise<Outcome<GuardedRequest>> {
+    const ref = requests.doc(id);
+    try {
+      return await db.runTransaction(
+        async (tx): Promise<Outcome<GuardedRequest>> => {
+          const current = read(await tx.get(ref));
+          if (!current) return refuse('not_found', `No request ${id}: it may have been removed.`);
+          return body(tx, ref, current);
+        },
+        { maxAttempts },
+      );
+    } catch (error) {
+      if (errorCode(error) === ABORTED) return afterContention(id);
+      throw error;
+    }
+  }
 
   return {
     async create(request) {
@@ -218,58 +246,36 @@ export function createFirestoreRequestStore(
       return read(await requests.doc(id).get());
     },
 
-    async transition(id, spec) {
-      const ref = requests.doc(id);
-      try {
-        return await db.runTransaction(
-          async (tx): Promise<Outcome<GuardedRequest>> => {
-            const current = read(await tx.get(ref));
-            if (!current) return refuse('not_found', `No request ${id}: it may have been removed.`);
-            const refusal = checkTransition(current, spec);
-            if (refusal) return { ok: false, reason: refusal };
-            const entering = !isActive(current.state) && isActive(spec.to);
-            const leaving = isActive(current.state) && !isActive(spec.to);
-            if (entering || leaving) {
-              const { lockRef, lockedBySelf, holder } = await lockHolder(tx, current, id);
-              if (entering && holder) return activeExists(holder);
-              if (entering) tx.set(lockRef, lockDoc(current));
-              else if (lockedBySelf) tx.delete(lockRef);
-            }
-            const next = applyPatch(current, spec.patch, spec.to);
-            tx.update(ref, {
-              ...patchToDoc(spec.patch ?? {}, FieldValue.delete()),
-              state: next.state,
-              version: next.version,
-            });
-            return accept(next);
-          },
-          { maxAttempts },
-        );
-      } catch (error) {
-        if (errorCode(error) === ABORTED) return afterContention(id);
-        throw error;
-      }
+    transition(id, spec) {
+      return onRequest(id, async (tx, ref, current) => {
+        const refusal = checkTransition(current, spec);
+        if (refusal) return { ok: false, reason: refusal };
+        const entering = !isActive(current.state) && isActive(spec.to);
+        const leaving = isActive(current.state) && !isActive(spec.to);
+        if (entering || leaving) {
+          const { lockRef, lockedBySelf, holder } = await lockHolder(tx, current, id);
+          if (entering && holder) return activeExists(holder);
+          if (entering) tx.set(lockRef, lockDoc(current));
+          else if (lockedBySelf) tx.delete(lockRef);
+        }
+        const next = applyPatch(current, spec.patch, spec.to);
+        tx.update(ref, {
+          ...patchToDoc(spec.patch ?? {}, FieldValue.delete()),
+          state: next.state,
+          version: next.version,
+        });
+        return accept(next);
+      });
     },
 
-    async update(id, patch, guard) {
-      const ref = requests.doc(id);
-      try {
-        return await db.runTransaction(
-          async (tx): Promise<Outcome<GuardedRequest>> => {
-            const current = read(await tx.get(ref));
-            if (!current) return refuse('not_found', `No request ${id}: it may have been removed.`);
-            const refusal = checkGuard(current, guard);
-            if (refusal) return { ok: false, reason: refusal };
-            const next = applyPatch(current, patch);
-            tx.update(ref, { ...patchToDoc(patch, FieldValue.delete()), version: next.version });
-            return accept(next);
-          },
-          { maxAttempts },
-        );
-      } catch (error) {
-        if (errorCode(error) === ABORTED) return afterContention(id);
-        throw error;
-      }
+    update(id, patch, guard) {
+      return onRequest(id, async (tx, ref, current) => {
+        const refusal = checkGuard(current, guard);
+        if (refusal) return { ok: false, reason: refusal };
+        const next = applyPatch(current, patch);
+        tx.update(ref, { ...patchToDoc(patch, FieldValue.delete()), version: next.version });
+        return accept(next);
+      });
     },
 
     async list({ subject, states, since, limit }) {
