@@ -36,11 +36,7 @@ export interface PlanFlow {
 }
 
 /** An active request for (kind, subject), described for the person asking. */
-async function activeRequestNote(
-  deps: Deps,
-  kind: string,
-  subject: string,
-): Promise<string | undefined> {
+async function activeRequestNote(deps: Deps, kind: string, subject: string): Promise<string | undefined> {
   const active = (await deps.guarded.store.list({ subject, states: ACTIVE_STATES, limit: 10 })).filter(
     (r) => r.plan.kind === kind,
   );
