@@ -3,6 +3,7 @@
  * built only from typed values: source names checked against a strict pattern and a Date.
  */
 import { Logging } from '@google-cloud/logging';
+import { exceptionLine } from '../domain/exception-line.js';
 import type { ErrorGroup, LogsPort } from '../domain/ports.js';
 import type { Probe } from '../domain/result.js';
 import { guarded } from './call.js';
@@ -72,8 +73,9 @@ function isoOf(value: unknown): string | undefined {
   return undefined;
 }
 
+/** The line that says what went wrong (the exception line of a traceback), clipped. */
 function sampleOf(text: string): string {
-  const line = text.split('\n', 1)[0] ?? '';
+  const line = exceptionLine(text);
   return line.length > SAMPLE_CHARS ? `${line.slice(0, SAMPLE_CHARS - 1)}…` : line;
 }
 

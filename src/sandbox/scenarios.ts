@@ -503,7 +503,13 @@ export function buildJan20(config: PipelineConfig, now: Date): SandboxState {
         resourceType: 'cloud_function',
         source: p6.name,
         revision: p6.revision,
-        text: "ModuleNotFoundError: No module named 'shared'",
+        // As Cloud Functions logs it: the whole traceback in one entry, the exception line last.
+        text: [
+          'Traceback (most recent call last):',
+          '  File "/workspace/main.py", line 4, in <module>',
+          '    from shared.utils.phase_execution_logger import log_phase_execution',
+          "ModuleNotFoundError: No module named 'shared'",
+        ].join('\n'),
       });
     }
   }
