@@ -12,7 +12,8 @@ const STACK_FRAME = /^\s+at\s/;
 const JAVA_ELIDED = /^\s+\.\.\. \d+ more$/;
 const JAVA_CAUSE = /^Caused by: (.+)$/;
 /** An exception line: a (dotted) type name ending in Error or Exception, then a colon or nothing. */
-const EXCEPTION_LINE = /^(?:Uncaught )?(?:Exception in thread "[^"]*" )?[\w$.]*(?:Error|Exception)\b(?::.*)?$/;
+const EXCEPTION_LINE =
+  /^(?:Uncaught )?(?:Exception in thread "[^"]*" )?[\w$.]*(?:Error|Exception)\b(?::.*)?$/;
 
 export function exceptionLine(text: string): string {
   const lines = text.split(/\r?\n/).map((l) => l.trimEnd());
@@ -47,7 +48,10 @@ function stackException(lines: string[], firstFrame: number): string | undefined
   }
   // Node prints a message's further lines between the exception line and the frames; with no
   // exception-shaped line at all, the first line is the best there is.
-  head ??= lines.slice(0, firstFrame).find((l) => l.trim() !== '')?.trim();
+  head ??= lines
+    .slice(0, firstFrame)
+    .find((l) => l.trim() !== '')
+    ?.trim();
   if (!head) return undefined;
   const causes = lines
     .filter((l) => !STACK_FRAME.test(l) && !JAVA_ELIDED.test(l))
