@@ -24,20 +24,20 @@ const url = z.url({ protocol: /^https?$/ });
 
 /** How a phase is started for one date. `{date}` in templates is replaced by the typed date, never by user text. */
 const triggerSchema = z.discriminatedUnion('type', [
-  z.object({
+  z.strictObject({
     type: z.literal('http'),
     method: z.enum(['POST', 'PUT']).default('POST'),
     path: z.string().startsWith('/', 'a path starting with /'),
     body: z.record(z.string(), z.unknown()).default({}),
   }),
-  z.object({
+  z.strictObject({
     type: z.literal('pubsub'),
     topic: resourceName,
     message: z.record(z.string(), z.unknown()).default({}),
   }),
 ]);
 
-const phaseSchema = z.object({
+const phaseSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9-]+$/, 'a short id such as phase3'),
   label: z.string().min(1),
   service: resourceName,
@@ -45,13 +45,13 @@ const phaseSchema = z.object({
 });
 
 const expectationSchema = z.union([
-  z.object({ equals: z.number() }).strict(),
-  z.object({ min: z.number() }).strict(),
-  z.object({ equalsQuery: z.string().min(1) }).strict(),
-  z.object({ minQuery: z.string().min(1) }).strict(),
+  z.strictObject({ equals: z.number() }),
+  z.strictObject({ min: z.number() }),
+  z.strictObject({ equalsQuery: z.string().min(1) }),
+  z.strictObject({ minQuery: z.string().min(1) }),
 ]);
 
-const dataCheckSchema = z.object({
+const dataCheckSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9_-]+$/, 'a short id (lowercase, digits, - or _)'),
   label: z.string().min(1),
   /** Standard SQL returning one row with one numeric column; `@date` is bound as a DATE parameter. */
@@ -68,19 +68,19 @@ const principalsSchema = z
   })
   .default({ users: [] });
 
-const backfillTargetSchema = z.object({
+const backfillTargetSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9_/-]+$/, 'an id such as raw/bdl_boxscores'),
   label: z.string().min(1),
   /** The data check (by id) that says whether a date is complete. */
   check: z.string(),
   run: z.discriminatedUnion('type', [
-    z.object({
+    z.strictObject({
       type: z.literal('job'),
       job: resourceName,
       /** Container args; `{date}` and `{dates}` are replaced by typed values. */
       args: z.array(z.string()).default([]),
     }),
-    z.object({ type: z.literal('phase'), phase: z.string() }),
+    z.strictObject({ type: z.literal('phase'), phase: z.string() }),
   ]),
 });
 
@@ -94,7 +94,7 @@ const endpointsSchema = z
   .partial()
   .default({});
 
-export const pipelineSchema = z.object({
+export const pipelineSchema = z.strictObject({
   project: z.string().regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, 'a Google Cloud project id'),
   region: z.string().regex(/^[a-z]+-[a-z]+\d$/, 'a region such as us-west2'),
   timeZone: z.string().refine((tz) => {
@@ -106,7 +106,7 @@ export const pipelineSchema = z.object({
     }
   }, 'an IANA time zone such as America/New_York'),
   phases: z.array(phaseSchema).min(1),
-  orchestrators: z.array(z.object({ name: resourceName, topic: resourceName })).default([]),
+  orchestrators: z.array(z.strictObject({ name: resourceName, topic: resourceName })).default([]),
   selfHeal: z
     .object({
       function: resourceName,
@@ -117,9 +117,9 @@ export const pipelineSchema = z.object({
       guardMinutes: z.number().int().positive().max(1440).default(30),
     })
     .optional(),
-  runHistory: z.object({
+  runHistory: z.strictObject({
     collection: z.string().regex(/^[A-Za-z0-9_-]+$/, 'a Firestore collection id'),
-    fields: z.object({
+    fields: z.strictObject({
       date: z.string(),
       status: z.string(),
       startedAt: z.string(),
@@ -137,10 +137,10 @@ export const pipelineSchema = z.object({
     })
     .default({ maxDays: 31, stallMinutes: 10, targets: [] }),
   crashSignatures: z
-    .array(z.object({ id: z.string(), label: z.string(), match: z.string().min(1) }))
+    .array(z.strictObject({ id: z.string(), label: z.string(), match: z.string().min(1) }))
     .default([]),
   deadLetterSubscriptions: z.array(resourceName).default([]),
-  access: z.object({
+  access: z.strictObject({
     operators: principalsSchema,
     approvers: principalsSchema,
     /** Channels the bot acts in; empty means any. */
@@ -204,12 +204,75 @@ export type Env = z.infer<typeof envSchema> & {
   socketMode: boolean;
 };
 
-function describeIssues(source: string, error: z.ZodError): string {
-  const lines = error.issues.map((issue) => {
+function describeIssues(source: string, error: z.ZodError, schema?: z.ZodType): string {
+  const lines = error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys' && schema) {
+      const known = keysAt(schema, issue.path);
+      return issue.keys.map((key) => {
+        const path = [...issue.path, key].join('.');
+        const meant = closest(key, known);
+        return `  - ${path}: unknown key${meant ? ` (did you mean \`${meant}\`?)` : ''}; known keys here: ${known.join(', ')}`;
+      });
+    }
     const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-    return `  - ${path}: ${issue.message}`;
+    return [`  - ${path}: ${issue.message}`];
   });
   return `${source} is invalid:\n${lines.join('\n')}`;
+}
+
+/** The keys an object schema accepts at `path` (through arrays, optionals, defaults and unions). */
+function keysAt(schema: z.core.$ZodType, path: PropertyKey[]): string[] {
+  const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
+  switch (def.type) {
+    case 'optional':
+    case 'default':
+    case 'nullable':
+    case 'prefault':
+      return keysAt(def.innerType as z.core.$ZodType, path);
+    case 'pipe':
+      return keysAt(def.in as z.core.$ZodType, path);
+    case 'union':
+      return [...new Set((def.options as z.core.$ZodType[]).flatMap((o) => keysAt(o, path)))].sort();
+    case 'array':
+      return path.length === 0 ? [] : keysAt(def.element as z.core.$ZodType, path.slice(1));
+    case 'object': {
+      const shape = def.shape as Record<string, z.core.$ZodType>;
+      if (path.length === 0) return Object.keys(shape);
+      const next = shape[String(path[0])];
+      return next ? keysAt(next, path.slice(1)) : [];
+    }
+    default:
+      return [];
+  }
+}
+
+/** The known key a typo most likely meant: within two edits, or differing only in case and separators. */
+function closest(key: string, known: string[]): string | undefined {
+  const norm = (k: string) => k.toLowerCase().replaceAll(/[-_]/g, '');
+  let best: { key: string; d: number } | undefined;
+  for (const k of known) {
+    const d = norm(k) === norm(key) ? 0 : editDistance(key, k);
+    if (d <= Math.min(2, Math.floor(k.length / 3)) && (!best || d < best.d)) best = { key: k, d };
+  }
+  return best?.key;
+}
+
+/** Edits (insert, delete, substitute, swap two neighbours) between two keys. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      }
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 /** Parse the environment. With no Slack credentials at all the bot runs the offline demo. */
@@ -244,7 +307,7 @@ export function parsePipeline(text: string, file: string, projectOverride?: stri
     raw = { ...(raw as Record<string, unknown>), project: projectOverride };
   }
   const parsed = pipelineSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(describeIssues(file, parsed.error));
+  if (!parsed.success) throw new ConfigError(describeIssues(file, parsed.error, pipelineSchema));
   const config = parsed.data;
   crossCheck(config, file);
   return config;

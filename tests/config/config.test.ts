@@ -47,6 +47,21 @@ describe('pipeline configuration', () => {
     expect(() => parsePipeline(broken, 'p.yml')).toThrowError(/runHistory\.stuckAfterMinutes/);
   });
 
+  it('refuses an unknown key with its path and the key that was meant', () => {
+    const top = `${example}\nschedulerJobs: [nightly]\n`;
+    expect(() => parsePipeline(top, 'p.yml')).toThrowError(
+      /- schedulerJobs: unknown key; known keys here: project,/,
+    );
+    const typo = example.replace('stuckAfterMinutes: 60', 'stuckAfterMinutse: 60');
+    expect(() => parsePipeline(typo, 'p.yml')).toThrowError(
+      /- runHistory\.stuckAfterMinutse: unknown key \(did you mean `stuckAfterMinutes`\?\)/,
+    );
+    const inArray = example.replace('label: Missing module,', 'lable: Missing module,');
+    expect(() => parsePipeline(inArray, 'p.yml')).toThrowError(
+      /- crashSignatures\.1\.lable: unknown key \(did you mean `label`\?\)/,
+    );
+  });
+
   it('reports YAML syntax errors with the file name', () => {
     expect(() => parsePipeline('project: [unclosed', 'bad.yml')).toThrowError(/bad\.yml is not valid YAML/);
   });
