@@ -1,7 +1,9 @@
 /**
- * Data checks on BigQuery: one parameterized query per check, `@date` bound as a DATE,
- * a bytes-billed cap, a server-side job timeout and a label naming the check.
+ * Data checks on BigQuery: one parameterized `jobs.query` per check (one HTTP round trip while
+ * the query finishes within the deadline), `@date` bound as a DATE, a bytes-billed cap, a
+ * server-side job timeout and a label naming the check.
  */
+import { randomUUID } from 'node:crypto';
 import { BigQuery } from '@google-cloud/bigquery';
 import type { DataChecksPort, IsoDate } from '../domain/ports.js';
 import { fail, ok, type Probe } from '../domain/result.js';
@@ -47,20 +49,29 @@ function withStatus(error: unknown): unknown {
 }
 
 /** The first column of the first row as a number: 0 for no row or NULL, undefined if not numeric. */
-function toNumber(rows: Record<string, unknown>[]): number | undefined {
-  const first = rows[0];
-  if (!first) return 0;
-  const value = Object.values(first)[0];
+function toNumber(value: unknown): number | undefined {
   if (value === null || value === undefined) return 0;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'bigint') return Number(value);
-  // BigQueryInt (wrapIntegers) carries `.value`; NUMERIC comes back as a Big.js object.
-  const text =
-    typeof value === 'object' && 'value' in value
-      ? String((value as { value: unknown }).value)
-      : String(value);
+  // jobs.query answers every cell as a string (INT64, FLOAT64, NUMERIC alike).
+  const text = String(value);
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text.trim())) return undefined;
-  return Number(text);
+  const n = Number(text);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** The parts of a jobs.query / getQueryResults answer this adapter reads (BigQuery REST reference). */
+interface QueryAnswer {
+  jobComplete?: boolean;
+  jobReference?: { jobId?: string; location?: string };
+  rows?: { f?: { v?: unknown }[] }[];
+}
+
+/** `bigquery.request` as a promise: the client's own transport, auth, endpoint and retries. */
+function call(bigquery: BigQuery, reqOpts: Parameters<BigQuery['request']>[0]): Promise<QueryAnswer> {
+  return new Promise((resolve, reject) => {
+    bigquery.request(reqOpts, (error, body) =>
+      error ? reject(withStatus(error)) : resolve(body as QueryAnswer),
+    );
+  });
 }
 
 export function createDataChecksAdapter(options: DataChecksOptions): DataChecksPort {
@@ -70,30 +81,50 @@ export function createDataChecksAdapter(options: DataChecksOptions): DataChecksP
       // BigQuery's client retries 5xx by itself (after ~1-2 s): no second retry layer here,
       // the deadline stays in charge.
       const probe = await guarded({ deadlineMs, retry: false }, async () => {
-        try {
-          const [rows] = await bigquery.query(
-            {
-              query: sql,
-              // bq.date(): a plain string would be typed STRING and fail `game_date = @date`.
-              params: { date: bigquery.date(date) },
-              maximumBytesBilled: String(maximumBytesBilled),
-              labels: { check: labelValue(label) },
-              // Server-side cap, so a job we stop waiting for does not keep running. It also
-              // takes the client off the jobs.query fast path: jobs.insert + getQueryResults.
-              jobTimeoutMs: deadlineMs,
-              ...(location ? { location } : {}),
+        const started = Date.now();
+        // One round trip in the normal case: jobs.query waits up to `timeoutMs` for the answer,
+        // and `jobTimeoutMs` stops the job on BigQuery's side once we have stopped waiting for it
+        // (the client's query() would switch to jobs.insert + getQueryResults for that field).
+        let answer = await call(bigquery, {
+          method: 'POST',
+          uri: '/queries',
+          json: {
+            query: sql,
+            useLegacySql: false,
+            // @date bound as a DATE: a string would be typed STRING and fail `game_date = @date`.
+            parameterMode: 'NAMED',
+            queryParameters: [
+              { name: 'date', parameterType: { type: 'DATE' }, parameterValue: { value: date } },
+            ],
+            maximumBytesBilled: String(maximumBytesBilled),
+            labels: { check: labelValue(label) },
+            timeoutMs: deadlineMs,
+            jobTimeoutMs: String(deadlineMs),
+            maxResults: 1,
+            // The client retries a POST that failed with 5xx: the same requestId makes that retry
+            // return the first job instead of running the query twice.
+            requestId: randomUUID(),
+            ...(location ? { location } : {}),
+          },
+        });
+        // Still running when jobs.query stopped waiting: ask for the results until the deadline.
+        while (answer.jobComplete === false) {
+          const jobId = answer.jobReference?.jobId;
+          if (!jobId) throw new Error('BigQuery answered an incomplete query without a job reference');
+          const left = Math.max(1, deadlineMs - (Date.now() - started));
+          answer = await call(bigquery, {
+            uri: `/queries/${encodeURIComponent(jobId)}`,
+            qs: {
+              maxResults: 1,
+              timeoutMs: left,
+              ...(answer.jobReference?.location ? { location: answer.jobReference.location } : {}),
             },
-            // Here, not in the query: the client would copy it into configuration.query,
-            // which has no such field.
-            { maxResults: 1 },
-          );
-          return rows as Record<string, unknown>[];
-        } catch (error) {
-          throw withStatus(error);
+          });
         }
+        return answer;
       });
       if (!probe.ok) return probe;
-      const value = toNumber(probe.value);
+      const value = toNumber(probe.value.rows?.[0]?.f?.[0]?.v);
       return value === undefined ? fail('invalid', `check ${label} did not return a number`) : ok(value);
     },
   };

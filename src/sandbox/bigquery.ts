@@ -457,7 +457,28 @@ interface JobRecord {
   configuration: Record<string, unknown>;
   created: number;
   outcome: QueryResult | BqError;
+  /** When the job finishes (wall clock); results before then say `jobComplete: false`. */
+  doneAt?: number;
 }
+
+/** jobs.query and getQueryResults wait at most `timeoutMs` (default 10 s) for the job (BigQuery REST reference). */
+const DEFAULT_WAIT_MS = 10_000;
+
+/** Wait up to `timeoutMs` for the job; true when it is done by then. */
+async function waitForJob(job: JobRecord, timeoutMs: unknown, maxWaitMs = Infinity): Promise<boolean> {
+  const wait = Math.min(Number(timeoutMs ?? DEFAULT_WAIT_MS), maxWaitMs);
+  const left = (job.doneAt ?? 0) - Date.now();
+  if (left <= 0) return true;
+  await new Promise((r) => setTimeout(r, Math.max(0, Math.min(left, Number.isFinite(wait) ? wait : 0))));
+  return (job.doneAt ?? 0) <= Date.now();
+}
+
+/** The answer for a job still running: its reference and nothing else. */
+const pending = (job: JobRecord, kind: string) => ({
+  kind,
+  jobReference: { projectId: job.projectId, jobId: job.jobId, location: job.location },
+  jobComplete: false,
+});
 
 const isError = <T extends object>(x: T | BqError): x is BqError => 'reason' in x;
 
@@ -667,6 +688,7 @@ export const bigqueryRoutes: RouteModule = (ctx: SandboxContext) => {
           dryRun?: boolean;
           maxResults?: number;
           jobTimeoutMs?: string;
+          timeoutMs?: number;
           formatOptions?: { useInt64Timestamp?: boolean };
         };
         const job: JobRecord = {
@@ -698,7 +720,10 @@ export const bigqueryRoutes: RouteModule = (ctx: SandboxContext) => {
         }
         job.outcome = outcome;
         job.configuration = { query: { query: body.query, useLegacySql: false }, labels: body.labels ?? {} };
+        job.doneAt = job.created + (ctx.state.queryRunMs ?? 0);
         remember(job);
+        if (!(await waitForJob(job, body.timeoutMs, ctx.state.queryWaitMaxMs)))
+          return { body: pending(job, 'bigquery#queryResponse') };
         const page = pageOf(outcome.rows, Number(body.maxResults ?? 0), 0);
         return {
           body: {
@@ -713,9 +738,12 @@ export const bigqueryRoutes: RouteModule = (ctx: SandboxContext) => {
       api: 'bigquery',
       method: 'GET',
       pattern: /^\/bigquery\/v2\/projects\/([^/]+)\/queries\/([^/]+)$/,
-      handle(req, m) {
+      async handle(req, m) {
         const job = findJob(m[1]!, m[2]!, req.query.get('location'));
         if (isError(job)) return errorReply(job);
+        if (!(await waitForJob(job, req.query.get('timeoutMs') ?? undefined, ctx.state.queryWaitMaxMs))) {
+          return { body: pending(job, 'bigquery#getQueryResultsResponse') };
+        }
         if (isError(job.outcome)) return errorReply(job.outcome);
         const q = req.query;
         const start = Number(q.get('pageToken') ?? q.get('startIndex') ?? 0);

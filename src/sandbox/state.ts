@@ -132,6 +132,16 @@ export interface SandboxState {
   requestCounts: SimRequestCount[];
   deadLetters: Map<string, number>;
   tables: Map<string, SimTable>;
+  /**
+   * How long a query job takes to finish (default 0): a `jobs.query` whose `timeoutMs` is shorter
+   * answers `jobComplete: false`, and `getQueryResults` waits for the rest, as BigQuery does.
+   */
+  queryRunMs?: number;
+  /**
+   * The longest a `jobs.query` or `getQueryResults` call waits, whatever its `timeoutMs` ("the call is
+   * not guaranteed to wait for the specified timeout", BigQuery REST reference, jobs.query).
+   */
+  queryWaitMaxMs?: number;
   /** Documents the scenario wants in the run_history collection (seeded into the Firestore emulator). */
   runHistory: SimRunHistoryDoc[];
   processorCalls: ProcessorCall[];

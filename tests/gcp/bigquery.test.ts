@@ -80,8 +80,39 @@ describe('jan20 scenario', () => {
       labels: { check: 'games_with_box_scores_' },
       maximumBytesBilled: String(config.limits.maximumBytesBilled),
       jobTimeoutMs: '4321',
+      method: 'jobs.query',
       dryRun: false,
     });
+  });
+
+  it('is one HTTP round trip: a jobs.query carrying both its wait and a job timeout', async () => {
+    await sandbox.setScenario('jan20');
+    const check = config.dataChecks[0]!;
+    const before = sandbox.counts.bigquery;
+    expect(await adapter({ deadlineMs: 4321 }).scalar(check.sql, DATE, check.id)).toEqual({
+      ok: true,
+      value: 4,
+    });
+    expect(sandbox.counts.bigquery - before).toBe(1);
+    expect(receivedQueries(sandbox.state).map((q) => q.method)).toEqual(['jobs.query']);
+  });
+
+  it('asks for the results until the deadline when jobs.query answers before the job is done', async () => {
+    await sandbox.setScenario('jan20');
+    sandbox.state.queryRunMs = 700;
+    sandbox.state.queryWaitMaxMs = 200;
+    const check = config.dataChecks[0]!;
+    const before = sandbox.counts.bigquery;
+    expect(await adapter({ deadlineMs: 5000 }).scalar(check.sql, DATE, check.id)).toEqual({
+      ok: true,
+      value: 4,
+    });
+    // One jobs.query, then getQueryResults calls each waiting at most 200 ms for a 700 ms job.
+    expect(sandbox.counts.bigquery - before).toBeGreaterThanOrEqual(3);
+    expect(receivedQueries(sandbox.state).map((q) => q.method)).toEqual(['jobs.query']);
+    sandbox.state.queryRunMs = 5000;
+    const slow = await adapter({ deadlineMs: 600 }).scalar(check.sql, DATE, check.id);
+    expect(slow.ok ? 'value' : slow.error.kind).toBe('timeout');
   });
 
   it('sees rows a processor adds after the scenario was built', async () => {
