@@ -84,8 +84,8 @@ function callsPerReport(config: PipelineConfig): Record<string, number> {
     cloudRun: config.phases.length,
     functions: functionNames(config).length,
     scheduler: config.selfHeal ? 1 : 0,
-    // A query job is two requests: jobs.insert, then getQueryResults (see src/gcp/bigquery.ts).
-    bigquery: 2 * queryLabels(config).length,
+    // One jobs.query per distinct query (see src/gcp/bigquery.ts).
+    bigquery: queryLabels(config).length,
     logging: 1,
     // The 5xx share of every service in one query, the dead-letter backlog in another.
     monitoring: 1 + (config.deadLetterSubscriptions.length > 0 ? 1 : 0),
