@@ -196,12 +196,17 @@ const envSchema = z.object({
   SANDBOX_SCENARIO: z.enum(['jan20', 'healthy']).default('jan20'),
   FIRESTORE_EMULATOR_HOST: z.string().optional(),
   PUBSUB_EMULATOR_HOST: z.string().optional(),
+  /** Set by Cloud Run on every instance (cloud.google.com/run/docs/container-contract#env-vars). */
+  K_SERVICE: z.string().optional(),
+  NODE_ENV: z.string().optional(),
 });
 
 export type Env = z.infer<typeof envSchema> & {
   /** No Slack credentials at all: run the offline demo. */
   demo: boolean;
   socketMode: boolean;
+  /** On Cloud Run (`K_SERVICE`) or `NODE_ENV=production`: no demo, no sandbox, no plain HTTP. */
+  production: boolean;
 };
 
 function describeIssues(source: string, error: z.ZodError, schema?: z.ZodType): string {
@@ -281,6 +286,8 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
   if (!parsed.success) throw new ConfigError(describeIssues('the environment', parsed.error));
   const value = parsed.data;
   const anySlack = value.SLACK_BOT_TOKEN ?? value.SLACK_SIGNING_SECRET ?? value.SLACK_APP_TOKEN;
+  const production = value.K_SERVICE !== undefined || value.NODE_ENV === 'production';
+  if (production) refuseDemoInProduction(value);
   const demo = anySlack === undefined;
   if (!demo) {
     const missing: string[] = [];
@@ -292,7 +299,40 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
       );
     }
   }
-  return { ...value, demo, socketMode: value.SLACK_APP_TOKEN !== undefined };
+  return { ...value, demo, production, socketMode: value.SLACK_APP_TOKEN !== undefined };
+}
+
+/**
+ * In production a missing secret is a broken deploy, not a newcomer: stop rather than start the
+ * offline demo (which would answer no one), and never point a client at the sandbox.
+ */
+function refuseDemoInProduction(value: z.infer<typeof envSchema>): void {
+  const problems: string[] = [];
+  const where =
+    value.K_SERVICE !== undefined ? 'on Cloud Run (K_SERVICE is set)' : 'with NODE_ENV=production';
+  if (!value.SLACK_BOT_TOKEN) problems.push(`  - SLACK_BOT_TOKEN: required ${where}`);
+  if (!value.SLACK_SIGNING_SECRET) problems.push(`  - SLACK_SIGNING_SECRET: required ${where}`);
+  if (value.SANDBOX === '1') problems.push(`  - SANDBOX: the sandbox never runs ${where}; unset it`);
+  if (problems.length > 0) {
+    throw new ConfigError(
+      `the environment is invalid ${where} (the offline demo never starts there):\n${problems.join('\n')}`,
+    );
+  }
+}
+
+/** Production talks to Google over TLS only: a plain `http://` endpoint is a sandbox left in the config. */
+export function assertProductionPipeline(config: PipelineConfig, file: string): void {
+  const plain = Object.entries(config.endpoints).filter(([, endpoint]) => endpoint?.startsWith('http://'));
+  if (plain.length > 0) {
+    throw new ConfigError(
+      `${file} is invalid in production:\n${plain
+        .map(
+          ([api, endpoint]) =>
+            `  - endpoints.${api}: ${endpoint} is plain http://; use https:// (or remove it)`,
+        )
+        .join('\n')}`,
+    );
+  }
 }
 
 /** Parse pipeline YAML text; `file` is only used in messages. */

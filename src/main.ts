@@ -13,7 +13,14 @@ import {
   type GoogleOverrides,
   systemClock,
 } from './app.js';
-import { ConfigError, type Env, loadEnv, loadPipeline, type PipelineConfig } from './config.js';
+import {
+  assertProductionPipeline,
+  ConfigError,
+  type Env,
+  loadEnv,
+  loadPipeline,
+  type PipelineConfig,
+} from './config.js';
 import { mountConsole } from './local/console/server.js';
 import { createDriver } from './local/driver.js';
 import { FakeSlack } from './local/fake-slack.js';
@@ -36,6 +43,7 @@ async function main(): Promise<void> {
   try {
     env = loadEnv();
     config = loadPipeline(env.PIPELINE_CONFIG, env.GOOGLE_CLOUD_PROJECT);
+    if (env.production) assertProductionPipeline(config, env.PIPELINE_CONFIG);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`Configuration error: ${error.message}\n`);

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadEnv, loadPipeline, parsePipeline } from '../../src/config.js';
+import {
+  assertProductionPipeline,
+  ConfigError,
+  loadEnv,
+  loadPipeline,
+  parsePipeline,
+} from '../../src/config.js';
 
 const example = readFileSync('config/pipeline.example.yml', 'utf8');
 
@@ -100,6 +106,26 @@ describe('environment', () => {
       /SLACK_BOT_TOKEN: a bot token starting with xoxb-/,
     );
     expect(() => loadEnv({ PORT: 'eighty' })).toThrowError(/PORT/);
+  });
+
+  it('never starts the demo in production: missing credentials and the sandbox are errors there', () => {
+    expect(() => loadEnv({ K_SERVICE: 'bot' })).toThrowError(/on Cloud Run.*\n.*SLACK_BOT_TOKEN: required/);
+    expect(() => loadEnv({ NODE_ENV: 'production', SLACK_BOT_TOKEN: 'xoxb-1' })).toThrowError(
+      /SLACK_SIGNING_SECRET: required with NODE_ENV=production/,
+    );
+    const full = { K_SERVICE: 'bot', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'secret-123' };
+    expect(() => loadEnv({ ...full, SANDBOX: '1' })).toThrowError(/SANDBOX: the sandbox never runs/);
+    expect(loadEnv(full)).toMatchObject({ production: true, demo: false });
+    expect(loadEnv({ NODE_ENV: 'development' })).toMatchObject({ production: false, demo: true });
+  });
+
+  it('refuses plain http:// endpoints in production only', () => {
+    const config = parsePipeline(`${example}\nendpoints:\n  bigquery: http://127.0.0.1:8080\n`, 'p.yml');
+    expect(() => assertProductionPipeline(config, 'p.yml')).toThrowError(
+      /p\.yml is invalid in production:\n {2}- endpoints\.bigquery: http:\/\/127\.0\.0\.1:8080 is plain http/,
+    );
+    const tls = parsePipeline(`${example}\nendpoints:\n  bigquery: https://bigquery.example.com\n`, 'p.yml');
+    expect(() => assertProductionPipeline(tls, 'p.yml')).not.toThrow();
   });
 
   it('selects Socket Mode when an app token is set', () => {

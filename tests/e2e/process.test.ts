@@ -210,6 +210,70 @@ describe('configuration errors stop the process before it listens', () => {
   });
 });
 
+describe('production refuses to start half-configured (exit 78, never the demo)', () => {
+  async function refused(env: Record<string, string>, message: RegExp): Promise<void> {
+    const port = await freePort();
+    const p = run('src/main.ts', { PORT: String(port), ...env });
+    const code = await p.exited;
+    expect(code, p.stderr()).toBe(78);
+    expect(p.stderr()).toMatch(message);
+    expect(p.stdout()).not.toMatch(/Offline demo|Console:|bot started/);
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  }
+
+  it('on Cloud Run with no Slack credentials at all', async () => {
+    await refused(
+      { K_SERVICE: 'pipeline-bot' },
+      /on Cloud Run[\s\S]*SLACK_BOT_TOKEN: required[\s\S]*SLACK_SIGNING_SECRET: required/,
+    );
+  });
+
+  it('with NODE_ENV=production and only a bot token', async () => {
+    await refused(
+      { NODE_ENV: 'production', SLACK_BOT_TOKEN: 'xoxb-process-test' },
+      /NODE_ENV=production[\s\S]*SLACK_SIGNING_SECRET: required/,
+    );
+  });
+
+  it('with SANDBOX=1', async () => {
+    await refused(
+      {
+        K_SERVICE: 'pipeline-bot',
+        SLACK_BOT_TOKEN: 'xoxb-process-test',
+        SLACK_SIGNING_SECRET: SECRET,
+        SANDBOX: '1',
+      },
+      /SANDBOX: the sandbox never runs/,
+    );
+  });
+
+  it('with an invalid pipeline YAML', async () => {
+    const file = pipelineYaml({ edit: (t) => t.replace(/^region: .*$/m, 'region: "US West"') });
+    await refused(
+      {
+        K_SERVICE: 'pipeline-bot',
+        SLACK_BOT_TOKEN: 'xoxb-process-test',
+        SLACK_SIGNING_SECRET: SECRET,
+        PIPELINE_CONFIG: file,
+      },
+      /- region: a region such as us-west2/,
+    );
+  });
+
+  it('with an endpoint that is plain http://', async () => {
+    const file = pipelineYaml({ sandboxUrl: 'http://127.0.0.1:9' });
+    await refused(
+      {
+        NODE_ENV: 'production',
+        SLACK_BOT_TOKEN: 'xoxb-process-test',
+        SLACK_SIGNING_SECRET: SECRET,
+        PIPELINE_CONFIG: file,
+      },
+      /endpoints\.cloudRun: http:\/\/127\.0\.0\.1:9 is plain http:\/\//,
+    );
+  });
+});
+
 describe('a bot process pointed at a sandbox started separately', () => {
   let db: Firestore;
   beforeAll(() => {
