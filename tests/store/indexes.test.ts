@@ -1,0 +1,133 @@
+/**
+ * firestore.indexes.json holds exactly the composite indexes the bot's own queries need. The
+ * emulator does not enforce indexes, so the stores run every filter combination their `list`
+ * accepts against it through a recording Firestore, and each query's shape gives the index
+ * Firestore would ask for (firebase.google.com/docs/firestore/query-data/index-overview:
+ * equality fields first, then the order-by fields in their directions; a query on one field
+ * uses the automatic single-field index).
+ */
+import { readFileSync } from 'node:fs';
+import type { Firestore } from '@google-cloud/firestore';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RequestState } from '../../src/domain/requests.js';
+import { createFirestoreAuditLog, createFirestoreRequestStore } from '../../src/store/firestore-requests.js';
+import { testFirestore } from '../helpers/firestore.js';
+
+interface Shape {
+  collection: string;
+  filters: { field: string; op: string }[];
+  orders: { field: string; direction: 'asc' | 'desc' }[];
+}
+
+interface IndexField {
+  fieldPath: string;
+  order: 'ASCENDING' | 'DESCENDING';
+}
+
+interface IndexFile {
+  indexes: { collectionGroup: string; queryScope: string; fields: IndexField[] }[];
+  fieldOverrides: { collectionGroup: string; fieldPath: string; ttl?: boolean }[];
+}
+
+/** A Firestore whose queries record their shape when they run; everything else passes through. */
+function recording(db: Firestore, seen: Shape[]): Firestore {
+  const pass = (target: object, prop: string | symbol) => {
+    const value = Reflect.get(target, prop, target);
+    return typeof value === 'function' ? value.bind(target) : value;
+  };
+  // biome-ignore lint/suspicious/noExplicitAny: a pass-through wrapper over the client's query builders.
+  const wrap = (query: any, shape: Shape): any =>
+    new Proxy(query, {
+      get(target, prop) {
+        if (prop === 'where') {
+          return (field: string, op: string, value: unknown) =>
+            wrap(target.where(field, op, value), { ...shape, filters: [...shape.filters, { field, op }] });
+        }
+        if (prop === 'orderBy') {
+          return (field: string, direction: 'asc' | 'desc' = 'asc') =>
+            wrap(target.orderBy(field, direction), {
+              ...shape,
+              orders: [...shape.orders, { field, direction }],
+            });
+        }
+        if (prop === 'limit') return (n: number) => wrap(target.limit(n), shape);
+        if (prop === 'get') {
+          return () => {
+            seen.push(shape);
+            return target.get();
+          };
+        }
+        return pass(target, prop);
+      },
+    });
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'collection') {
+        return (name: string) => wrap(target.collection(name), { collection: name, filters: [], orders: [] });
+      }
+      return pass(target, prop);
+    },
+  });
+}
+
+const EQUALITY = new Set(['==', 'in', 'array-contains', 'array-contains-any']);
+
+/** The composite index a query needs, or undefined when a single-field index serves it. */
+function neededIndex(shape: Shape): string | undefined {
+  const fields: IndexField[] = [];
+  for (const f of shape.filters) {
+    if (EQUALITY.has(f.op) && !fields.some((x) => x.fieldPath === f.field)) {
+      fields.push({ fieldPath: f.field, order: 'ASCENDING' });
+    }
+  }
+  for (const o of shape.orders) {
+    fields.push({ fieldPath: o.field, order: o.direction === 'desc' ? 'DESCENDING' : 'ASCENDING' });
+  }
+  // A range filter must be on the first order-by field (Firestore refuses the query otherwise).
+  for (const f of shape.filters) {
+    if (!EQUALITY.has(f.op))
+      expect(f.field, `range filter in ${JSON.stringify(shape)}`).toBe(shape.orders[0]?.field);
+  }
+  return fields.length > 1 ? key(shape.collection, fields) : undefined;
+}
+
+const key = (collection: string, fields: IndexField[]) =>
+  `${collection}: ${fields.map((f) => `${f.fieldPath} ${f.order}`).join(', ')}`;
+
+/** Every combination of the optional filters. */
+function combinations<T extends object>(options: T): Partial<T>[] {
+  let out: Partial<T>[] = [{}];
+  for (const [k, v] of Object.entries(options)) {
+    out = out.flatMap((c) => [c, { ...c, [k]: v }]);
+  }
+  return out;
+}
+
+const file = JSON.parse(readFileSync('firestore.indexes.json', 'utf8')) as IndexFile;
+const db = testFirestore();
+afterAll(() => db.terminate());
+
+describe('firestore.indexes.json', () => {
+  it('lists exactly the composite indexes the request store and the audit log query with', async () => {
+    const seen: Shape[] = [];
+    const rec = recording(db, seen);
+    const store = createFirestoreRequestStore(rec);
+    const audit = createFirestoreAuditLog(rec);
+    const states: readonly RequestState[] = ['pending_approval', 'running'];
+    for (const q of combinations({ subject: '2026-01-20', states, since: new Date('2026-01-01') })) {
+      await store.list({ ...q, limit: 5 });
+    }
+    for (const q of combinations({ subject: '2026-01-20', requestId: 'r1', since: new Date('2026-01-01') })) {
+      await audit.list({ ...q, limit: 5 });
+    }
+    expect(seen).toHaveLength(16);
+    const needed = new Set(seen.map(neededIndex).filter((k) => k !== undefined));
+    const listed = new Set(
+      file.indexes.map((i) => {
+        expect(i.queryScope).toBe('COLLECTION');
+        return key(i.collectionGroup, i.fields);
+      }),
+    );
+    expect([...listed].sort()).toEqual([...needed].sort());
+  });
+});
