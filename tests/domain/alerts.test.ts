@@ -11,11 +11,13 @@ import {
   shownKey,
   silence,
 } from '../../src/domain/alerts.js';
+import type { IsoDate } from '../../src/domain/ports.js';
 
+const DATE = '2026-01-20' as IsoDate;
 const t0 = new Date('2026-01-21T10:00:00Z');
 const at = (min: number) => new Date(t0.getTime() + min * 60_000);
 
-function finding(component: string, kind = 'missing-data', date = '2026-01-20'): Finding {
+function finding(component: string, kind = 'missing-data', date = DATE): Finding {
   return {
     fingerprint: fingerprintOf({ component, kind, date }),
     group: date,
@@ -46,7 +48,7 @@ const posted = (alerts: AlertRecord[], openedAt = t0): AlertGroup => ({
 
 describe('fingerprints', () => {
   it('name the component, the kind and the date, never a time or a count', () => {
-    expect(fingerprintOf({ component: 'nba-phase3', kind: 'crash-loop', date: '2026-01-20' })).toBe(
+    expect(fingerprintOf({ component: 'nba-phase3', kind: 'crash-loop', date: DATE })).toBe(
       'nba-phase3/crash-loop/2026-01-20',
     );
     expect(fingerprintOf({ component: 'gateway', kind: 'not-ready' })).toBe('gateway/not-ready/*');
