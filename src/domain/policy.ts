@@ -122,3 +122,30 @@ export function mayFollowUp(input: {
     action === 'reject' || action === 'cancel' ? ` or the requester ${mentionUser(request.requester)}` : '';
   return refuse('not_approver', `Only approvers can ${action} this: ${who}${also}.`);
 }
+
+/**
+ * May `user` acknowledge or silence an alert? On-call (the approvers) always; operators too when
+ * some are configured. An open policy would let anyone quiet a page, so with neither, nobody may.
+ */
+export function mayManageAlerts(input: {
+  user: string;
+  access: AccessPolicy;
+  operatorIds: readonly string[];
+  approverIds: readonly string[];
+}): Outcome<true> {
+  const { user, access, operatorIds, approverIds } = input;
+  if (isMember(user, access.approvers, approverIds) || isMember(user, access.operators, operatorIds)) {
+    return accept(true);
+  }
+  const who = [describePrincipals(access.approvers), describePrincipals(access.operators)].filter(Boolean);
+  if (who.length === 0) {
+    return refuse(
+      'no_approvers',
+      'Nobody may acknowledge or silence alerts: set `access.approvers` in the pipeline YAML.',
+    );
+  }
+  return refuse(
+    'not_on_call',
+    `Only on-call and operators can acknowledge or silence alerts: ${who.join(', ')}.`,
+  );
+}

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type AccessPolicy, mayApprove, mayFollowUp, mayRequest } from '../../src/domain/policy.js';
+import {
+  type AccessPolicy,
+  mayApprove,
+  mayFollowUp,
+  mayManageAlerts,
+  mayRequest,
+} from '../../src/domain/policy.js';
 
 const access = (over: Partial<AccessPolicy> = {}): AccessPolicy => ({
   operators: { users: [] },
@@ -127,5 +133,33 @@ describe('mayFollowUp', () => {
     const res = mayFollowUp({ user: 'U0EVE', action: 'cancel', request, access: a, approverIds: [] });
     expect(res.ok).toBe(false);
     if (!res.ok) expect(res.reason.message).toContain('or the requester <@U0ALICE>');
+  });
+});
+
+describe('mayManageAlerts', () => {
+  const access = {
+    operators: { users: ['U0OPS'] },
+    approvers: { userGroup: 'S0ONCALL', users: [] },
+    channels: [],
+    twoPersonRule: true,
+  };
+  it('lets on-call and operators acknowledge or silence, and nobody else', () => {
+    const check = (user: string) =>
+      mayManageAlerts({ user, access, operatorIds: [], approverIds: ['U0BOB'] });
+    expect(check('U0BOB').ok).toBe(true);
+    expect(check('U0OPS').ok).toBe(true);
+    expect(check('U0CAROL')).toEqual({
+      ok: false,
+      reason: {
+        code: 'not_on_call',
+        message:
+          'Only on-call and operators can acknowledge or silence alerts: <!subteam^S0ONCALL>, <@U0OPS>.',
+      },
+    });
+  });
+
+  it('lets nobody when neither on-call nor operators are configured', () => {
+    const open = { ...access, operators: { users: [] }, approvers: { users: [] } };
+    expect(mayManageAlerts({ user: 'U0BOB', access: open, operatorIds: [], approverIds: [] }).ok).toBe(false);
   });
 });
