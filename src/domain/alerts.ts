@@ -4,6 +4,7 @@
  * alerts change and when they resolve, a reminder in the thread while something fires and nobody
  * has acknowledged it, silences that end by themselves. Pure: the store and Slack are elsewhere.
  */
+import { addDays, todayIn } from './dates.js';
 import type { IsoDate } from './ports.js';
 
 export type AlertSeverity = 'fail' | 'warn' | 'unknown';
@@ -15,6 +16,8 @@ export interface Finding {
   /** Alerts of one group share a message (by default, one group per date). */
   group: string;
   component: string;
+  /** What the component is (service, function, table…): decides which flows the alert offers. */
+  componentKind?: string;
   kind: string;
   date?: IsoDate;
   severity: AlertSeverity;
@@ -113,6 +116,12 @@ function seen(before: AlertRecord | undefined, f: Finding, now: Date, policy: Al
   return record;
 }
 
+/** A group with its alerts, as the views and App Home show it. */
+export interface AlertGroupView {
+  group: AlertGroup;
+  alerts: AlertRecord[];
+}
+
 /** What to do in Slack for a group after an evaluation. */
 export type GroupAction =
   | { kind: 'post' }
@@ -177,4 +186,27 @@ export function describeDuration(ms: number): string {
   const rest = min % 60;
   if (h < 48) return rest ? `${h} h ${rest} min` : `${h} h`;
   return `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
+/** How long a silence chosen on an alert lasts. */
+export type SilenceChoice = '1h' | '4h' | 'tomorrow';
+
+/** Hour of the morning (pipeline time) an "until tomorrow" silence ends: when the day's runs are checked. */
+const MORNING_HOUR = 9;
+
+/**
+ * When a silence ends: in 1 or 4 hours, or tomorrow at 09:00 in the pipeline's time zone (found by
+ * stepping from UTC midnight of tomorrow's date to the first hour that reads 09 there).
+ */
+export function silenceUntil(choice: SilenceChoice, now: Date, timeZone: string): Date {
+  if (choice === '1h') return new Date(now.getTime() + 3_600_000);
+  if (choice === '4h') return new Date(now.getTime() + 4 * 3_600_000);
+  const tomorrow = addDays(todayIn(timeZone, now), 1);
+  const hourIn = new Intl.DateTimeFormat('en-US', { timeZone, hour: '2-digit', hourCycle: 'h23' });
+  const start = Date.parse(`${tomorrow}T00:00:00Z`) - 14 * 3_600_000;
+  for (let t = start; t < start + 40 * 3_600_000; t += 900_000) {
+    const d = new Date(t);
+    if (todayIn(timeZone, d) === tomorrow && Number(hourIn.format(d)) === MORNING_HOUR) return d;
+  }
+  return new Date(now.getTime() + 24 * 3_600_000);
 }

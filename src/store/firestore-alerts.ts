@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { type DocumentData, type Firestore, Timestamp } from '@google-cloud/firestore';
 import {
   type AlertGroup,
+  type AlertGroupView,
   type AlertPolicy,
   type AlertRecord,
   acknowledge,
@@ -20,12 +21,7 @@ import {
   silence,
 } from '../domain/alerts.js';
 
-export interface AlertGroupState {
-  group: AlertGroup;
-  alerts: AlertRecord[];
-}
-
-export interface EvaluationResult extends AlertGroupState {
+export interface EvaluationResult extends AlertGroupView {
   /** What this instance must do in Slack now; `none` when another evaluation of the tick did it. */
   action: GroupAction;
 }
@@ -39,11 +35,11 @@ export interface AlertStore {
   recordResolved(groupId: string, at: Date): Promise<void>;
   /** The post failed: release the claim so the next tick tries again. */
   releaseClaim(groupId: string): Promise<void>;
-  acknowledge(groupId: string, user: string): Promise<AlertGroupState | undefined>;
-  silence(groupId: string, user: string, until: Date): Promise<AlertGroupState | undefined>;
-  get(groupId: string): Promise<AlertGroupState | undefined>;
+  acknowledge(groupId: string, user: string): Promise<AlertGroupView | undefined>;
+  silence(groupId: string, user: string, until: Date): Promise<AlertGroupView | undefined>;
+  get(groupId: string): Promise<AlertGroupView | undefined>;
   /** Groups still open, newest first. */
-  open(limit: number): Promise<AlertGroupState[]>;
+  open(limit: number): Promise<AlertGroupView[]>;
 }
 
 export interface FirestoreAlertStoreOptions {
@@ -163,7 +159,7 @@ interface StoredGroup {
   claim?: { by: string; at: Date };
 }
 
-const view = (g: StoredGroup): AlertGroupState => ({ group: g.group, alerts: g.alerts });
+const view = (g: StoredGroup): AlertGroupView => ({ group: g.group, alerts: g.alerts });
 
 const alertDates = ['firstSeen', 'lastSeen', 'silencedUntil', 'resolvedAt'] as const;
 const groupDates = ['openedAt', 'lastReminderAt', 'resolvedAt'] as const;

@@ -10,6 +10,7 @@ import {
   groupAction,
   shownKey,
   silence,
+  silenceUntil,
 } from '../../src/domain/alerts.js';
 import type { IsoDate } from '../../src/domain/ports.js';
 
@@ -129,5 +130,16 @@ describe('evaluateAlerts', () => {
     expect(resolved[0]?.state).toBe('resolved');
     const again = evaluateAlerts(resolved, [finding('p3')], at(20));
     expect(again.map((a) => [a.state, a.firstSeen])).toEqual([['pending', at(20)]]);
+  });
+});
+
+describe('silenceUntil', () => {
+  const now = new Date('2026-01-21T22:30:00Z'); // 17:30 in New York
+  it('ends in one or four hours, or tomorrow at 09:00 in the pipeline’s time zone', () => {
+    expect(silenceUntil('1h', now, 'America/New_York')).toEqual(new Date('2026-01-21T23:30:00Z'));
+    expect(silenceUntil('4h', now, 'America/New_York')).toEqual(new Date('2026-01-22T02:30:00Z'));
+    expect(silenceUntil('tomorrow', now, 'America/New_York')).toEqual(new Date('2026-01-22T14:00:00Z'));
+    // Past midnight in Tokyo already: tomorrow there is the 23rd.
+    expect(silenceUntil('tomorrow', now, 'Asia/Tokyo')).toEqual(new Date('2026-01-23T00:00:00Z'));
   });
 });
