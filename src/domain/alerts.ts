@@ -78,6 +78,8 @@ export function evaluateAlerts(
   findings: readonly Finding[],
   now: Date,
   policy: AlertPolicy = defaultAlertPolicy,
+  /** Components this evaluation could not read: their alerts stay as they are, neither resolved nor advanced. */
+  undecided: ReadonlySet<string> = new Set(),
 ): AlertRecord[] {
   const byFingerprint = new Map(previous.map((a) => [a.fingerprint, a]));
   const found = new Set<string>();
@@ -90,6 +92,10 @@ export function evaluateAlerts(
   }
   for (const a of previous) {
     if (found.has(a.fingerprint)) continue;
+    if (undecided.has(a.component)) {
+      next.push(a);
+      continue;
+    }
     if (a.state === 'pending') continue;
     next.push(a.state === 'resolved' ? a : { ...a, state: 'resolved', resolvedAt: now, seenInRow: 0 });
   }

@@ -28,7 +28,13 @@ export interface EvaluationResult extends AlertGroupView {
 
 export interface AlertStore {
   /** Apply one evaluation of one group's findings, exactly once per tick. */
-  evaluate(groupId: string, findings: Finding[], tick: { id: string; now: Date }): Promise<EvaluationResult>;
+  evaluate(
+    groupId: string,
+    findings: Finding[],
+    tick: { id: string; now: Date },
+    /** Components the evaluation could not read (their alerts stay as they are). */
+    undecided?: ReadonlySet<string>,
+  ): Promise<EvaluationResult>;
   /** The group's message was posted (or updated) showing `shown`. */
   recordShown(groupId: string, shown: string, ts?: string): Promise<void>;
   recordReminder(groupId: string, at: Date): Promise<void>;
@@ -86,12 +92,12 @@ export function createFirestoreAlertStore(db: Firestore, opts: FirestoreAlertSto
     });
 
   return {
-    evaluate(groupId, findings, tick) {
+    evaluate(groupId, findings, tick, undecided) {
       return update(groupId, (current) => {
         if (current?.lastTick === tick.id) {
           return { result: { ...view(current), action: { kind: 'none' } as GroupAction } };
         }
-        const alerts = evaluateAlerts(current?.alerts ?? [], findings, tick.now, policy);
+        const alerts = evaluateAlerts(current?.alerts ?? [], findings, tick.now, policy, undecided);
         let group: AlertGroup = current?.group ?? { id: groupId, state: 'resolved', openedAt: tick.now };
         let action = groupAction(group, alerts, tick.now, policy);
         let claim = current?.claim;

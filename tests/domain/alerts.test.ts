@@ -125,6 +125,13 @@ describe('evaluateAlerts', () => {
     expect(groupAction(group, after, at(65))).toEqual({ kind: 'update' });
   });
 
+  it('keeps the alerts of a component it could not read: no answer is not a resolve', () => {
+    const firing = run([[finding('p3')], [finding('p3')]]);
+    const unread = evaluateAlerts(firing, [], at(10), undefined, new Set(['p3']));
+    expect(unread).toEqual(firing);
+    expect(evaluateAlerts(firing, [], at(10))[0]?.state).toBe('resolved');
+  });
+
   it('a resolved alert found again starts over as pending: a new incident, not the old one', () => {
     const resolved = run([[finding('p3')], [finding('p3')], []]);
     expect(resolved[0]?.state).toBe('resolved');
