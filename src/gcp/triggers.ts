@@ -1,7 +1,8 @@
 /**
  * Starting pipeline phases: an authenticated HTTP request to a processor's Cloud Run URL, or a
- * Pub/Sub message. Both run under a deadline and neither is ever retried: a trigger is not
- * idempotent, and a lost answer may mean the phase did start.
+ * Pub/Sub message. Both run under a deadline and neither is ever retried here: a lost answer may
+ * mean the phase did start. Each carries the step's idempotency key (`Idempotency-Key` header,
+ * `idempotencyKey` attribute) so a processor can ignore a second attempt of the same step.
  */
 import { PubSub, type Topic } from '@google-cloud/pubsub';
 import { GoogleAuth, type IdTokenClient } from 'google-auth-library';
@@ -59,7 +60,7 @@ export function createTriggerAdapter(deps: TriggerDeps): TriggerPort {
   const lostAnswer = (what: string) =>
     `no answer within ${Math.round(deadlineMs / 100) / 10} s; ${what} may still have started: check before triggering again`;
 
-  async function http(service: string, t: HttpTrigger): Promise<Probe<{ detail: string }>> {
+  async function http(service: string, t: HttpTrigger, key?: string): Promise<Probe<{ detail: string }>> {
     const uri = await serviceUri(service);
     if (!uri.ok) return uri;
     const what = `${t.method} ${service}${t.path}`;
@@ -74,7 +75,11 @@ export function createTriggerAdapter(deps: TriggerDeps): TriggerPort {
       }
       const res = await doFetch(`${uri.value}${t.path}`, {
         method: t.method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          ...(key ? { 'idempotency-key': key } : {}),
+        },
         body: JSON.stringify(t.body),
         signal,
       });
@@ -93,7 +98,7 @@ export function createTriggerAdapter(deps: TriggerDeps): TriggerPort {
     return ok({ detail: `${what} answered ${status}` });
   }
 
-  async function publish(t: PubSubTrigger): Promise<Probe<{ detail: string }>> {
+  async function publish(t: PubSubTrigger, key?: string): Promise<Probe<{ detail: string }>> {
     let topic = topics.get(t.topic);
     if (!topic) {
       // The full name: the pipeline's project, whatever project the client defaults to.
@@ -101,7 +106,9 @@ export function createTriggerAdapter(deps: TriggerDeps): TriggerPort {
       topics.set(t.topic, topic);
     }
     const target = topic;
-    const id = await guarded({ deadlineMs, retry: false }, () => target.publishMessage({ json: t.message }));
+    const id = await guarded({ deadlineMs, retry: false }, () =>
+      target.publishMessage({ json: t.message, ...(key ? { attributes: { idempotencyKey: key } } : {}) }),
+    );
     if (!id.ok) {
       if (id.error.kind === 'timeout')
         return fail('timeout', `publish to ${t.topic}: ${lostAnswer('the message')}`);
@@ -113,7 +120,9 @@ export function createTriggerAdapter(deps: TriggerDeps): TriggerPort {
 
   return {
     trigger(step) {
-      return step.trigger.type === 'http' ? http(step.service, step.trigger) : publish(step.trigger);
+      return step.trigger.type === 'http'
+        ? http(step.service, step.trigger, step.idempotencyKey)
+        : publish(step.trigger, step.idempotencyKey);
     },
   };
 }

@@ -18,6 +18,8 @@ export interface SocketEnvelope {
   accepts_response_payload?: boolean;
   retry_attempt?: number;
   retry_reason?: string;
+  /** Set to redeliver an envelope already sent (Slack reuses the id); otherwise a new one. */
+  envelope_id?: string;
 }
 
 /** The app's acknowledgement: `{envelope_id, payload}`; `payload` is `{}` for a bare `ack()`. */
@@ -43,6 +45,9 @@ interface PendingAck {
   resolve: (ack: SocketAck) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
+  /** What was sent, and on which connection: redelivered elsewhere if that one closes first. */
+  message: SocketEnvelope & { envelope_id: string };
+  socket: WebSocket;
 }
 
 export class FakeSocketMode extends EventEmitter<SocketModeEvents> {
@@ -115,15 +120,15 @@ export class FakeSocketMode extends EventEmitter<SocketModeEvents> {
     if (!socket) {
       return Promise.reject(new Error('no Socket Mode connection: start the app (socketMode: true) first'));
     }
-    const envelopeId = randomUUID();
+    const envelopeId = envelope.envelope_id ?? randomUUID();
     const timeoutMs = opts.timeoutMs ?? 3000;
-    const message = { envelope_id: envelopeId, ...envelope };
+    const message = { ...envelope, envelope_id: envelopeId };
     return new Promise<SocketAck>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(envelopeId);
         reject(new Error(`no ack for ${envelope.type} envelope ${envelopeId} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pending.set(envelopeId, { resolve, reject, timer });
+      this.pending.set(envelopeId, { resolve, reject, timer, message, socket });
       this.emit('envelope', message);
       socket.send(JSON.stringify(message));
     });
@@ -171,6 +176,7 @@ export class FakeSocketMode extends EventEmitter<SocketModeEvents> {
     ws.on('close', () => {
       this.sockets.delete(ws);
       this.emit('disconnection', this.sockets.size);
+      this.redeliverFrom(ws);
     });
     ws.on('error', () => ws.terminate());
     // Same shape as Slack's greeting; the client only looks at `type`.
@@ -183,6 +189,30 @@ export class FakeSocketMode extends EventEmitter<SocketModeEvents> {
       }),
     );
     this.emit('connection', this.sockets.size);
+    for (const pending of this.pending.values())
+      if (!this.sockets.has(pending.socket)) this.redeliver(pending);
+  }
+
+  /**
+   * Slack redelivers an envelope that was not acked on a connection that went away (a refresh,
+   * a crash) to another connection of the app, with the same envelope_id and `retry_attempt`
+   * counting up (docs.slack.dev/apis/events-api/using-socket-mode). Waits for one if none is open.
+   */
+  private redeliverFrom(ws: WebSocket): void {
+    for (const pending of this.pending.values()) if (pending.socket === ws) this.redeliver(pending);
+  }
+
+  private redeliver(pending: PendingAck): void {
+    const socket = [...this.sockets].at(-1);
+    if (!socket) return;
+    pending.message = {
+      ...pending.message,
+      retry_attempt: (pending.message.retry_attempt ?? 0) + 1,
+      retry_reason: 'timeout',
+    };
+    pending.socket = socket;
+    this.emit('envelope', pending.message);
+    socket.send(JSON.stringify(pending.message));
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {

@@ -77,6 +77,16 @@ export function processorRoutesWith(options: ProcessorOptions = {}): RouteModule
       state.processorCalls.push({ at: ctx.now(), ...call });
     };
 
+    /**
+     * Processors honour an idempotency key as a real one should: the first trigger with a key
+     * runs the phase, a repeat (a resumed step, a retried publish) is answered but runs nothing.
+     */
+    const seen = (state: SandboxState, service: string, key: string | undefined): boolean =>
+      key !== undefined &&
+      state.processorCalls.some(
+        (c) => c.service === service && c.idempotencyKey === key && c.status < 300 && !c.duplicate,
+      );
+
     /** Fill the phase's data later, into the state the trigger arrived in (not a newer scenario). */
     const completeLater = (state: SandboxState, phase: string, date: string): void => {
       const timer = setTimeout(() => completePhaseData(state, phase, date), delayMs);
@@ -94,9 +104,20 @@ export function processorRoutesWith(options: ProcessorOptions = {}): RouteModule
         const body = decodePush(req.body);
         const phase = phaseOf(service);
         const date = firstDate(body);
+        const key = (req.body as PushBody | undefined)?.message?.attributes?.idempotencyKey;
+        const duplicate = seen(state, service, key);
         // Acked even when unusable: a non-2xx answer makes Pub/Sub redeliver it forever.
-        record(state, { service, method: 'POST', path: '/_pubsub', body, authorized: true, status: 204 });
-        if (phase && date) completeLater(state, phase.id, date);
+        record(state, {
+          service,
+          method: 'POST',
+          path: '/_pubsub',
+          body,
+          authorized: true,
+          status: 204,
+          ...(key === undefined ? {} : { idempotencyKey: key }),
+          ...(duplicate ? { duplicate } : {}),
+        });
+        if (phase && date && !duplicate) completeLater(state, phase.id, date);
         return { status: 204 };
       },
     };
@@ -140,7 +161,20 @@ export function processorRoutesWith(options: ProcessorOptions = {}): RouteModule
             phase ? 'no YYYY-MM-DD date in the body' : `${service} runs no configured phase`,
           );
         }
-        record(state, { service, method: req.method, path, body: req.body, authorized: true, status: 200 });
+        const keyHeader = req.headers['idempotency-key'];
+        const key = Array.isArray(keyHeader) ? keyHeader[0] : keyHeader;
+        const duplicate = seen(state, service, key);
+        record(state, {
+          service,
+          method: req.method,
+          path,
+          body: req.body,
+          authorized: true,
+          status: 200,
+          ...(key === undefined ? {} : { idempotencyKey: key }),
+          ...(duplicate ? { duplicate } : {}),
+        });
+        if (duplicate) return { body: { status: 'already_started', phase: phase.id, date, service } };
         completeLater(state, phase.id, date);
         return { body: { status: 'started', phase: phase.id, date, service } };
       },

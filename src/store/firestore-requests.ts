@@ -94,9 +94,15 @@ function patchToDoc(patch: RequestPatch, remove: unknown): DocumentData {
   return out;
 }
 
-function toDoc(r: GuardedRequest): DocumentData {
+const DAY_MS = 86_400_000;
+
+/** When Firestore's TTL policy on `deleteAt` may delete a document (firestore.indexes.json). */
+const deleteAt = (from: Date, retainDays: number) => ts(new Date(from.getTime() + retainDays * DAY_MS));
+
+function toDoc(r: GuardedRequest, retainDays: number): DocumentData {
   const { plan, steps, createdAt, expiresAt, heartbeatAt, ...rest } = r;
   return defined({
+    deleteAt: deleteAt(createdAt, retainDays),
     ...rest,
     // Top-level copies for queries; the plan itself is the JSON string.
     kind: plan.kind,
@@ -128,8 +134,10 @@ function fromDoc(d: DocumentData): GuardedRequest {
     'progressTs',
     'approver',
     'closedBy',
+    'reason',
     'cancelRequestedBy',
     'runner',
+    'handedOverBy',
   ] as const) {
     if (typeof d[key] === 'string') r[key] = d[key];
   }
@@ -156,6 +164,8 @@ export interface FirestoreRequestStoreOptions {
   lockCollection?: string;
   /** Transaction attempts under contention (client default 5). */
   maxAttempts?: number;
+  /** Days a request is kept after it was made, then deleted by Firestore's TTL (default 90). */
+  retainDays?: number;
 }
 
 export function createFirestoreRequestStore(
@@ -165,6 +175,7 @@ export function createFirestoreRequestStore(
   const requests = db.collection(opts.collection ?? 'guarded_requests');
   const locks = db.collection(opts.lockCollection ?? 'guarded_locks');
   const maxAttempts = opts.maxAttempts ?? 10;
+  const retainDays = opts.retainDays ?? 90;
 
   /** The active request other than `self` holding the lock, read inside `tx`. */
   async function lockHolder(tx: Transaction, r: GuardedRequest, selfId: string) {
@@ -227,7 +238,7 @@ export function createFirestoreRequestStore(
           async (tx): Promise<CreateOutcome> => {
             const { lockRef, holder } = await lockHolder(tx, request, request.id);
             if (holder) return activeExists(holder);
-            tx.create(ref, toDoc(request));
+            tx.create(ref, toDoc(request, retainDays));
             if (isActive(request.state)) tx.set(lockRef, lockDoc(request));
             return accept(request);
           },
@@ -297,11 +308,23 @@ function auditSeq(at: Date): string {
   return `${String(at.getTime()).padStart(15, '0')}-${String(auditCounter).padStart(9, '0')}`;
 }
 
-export function createFirestoreAuditLog(db: Firestore, collection = 'guarded_audit'): AuditLog {
-  const entries = db.collection(collection);
+export function createFirestoreAuditLog(
+  db: Firestore,
+  opts: { collection?: string; retainDays?: number } = {},
+): AuditLog {
+  const entries = db.collection(opts.collection ?? 'guarded_audit');
+  // Kept longest of the bot's state: who did what stays answerable after the requests are gone.
+  const retainDays = opts.retainDays ?? 400;
   return {
     async append(entry) {
-      await entries.add(defined({ ...entry, at: ts(entry.at), seq: auditSeq(entry.at) }));
+      await entries.add(
+        defined({
+          ...entry,
+          at: ts(entry.at),
+          seq: auditSeq(entry.at),
+          deleteAt: deleteAt(entry.at, retainDays),
+        }),
+      );
     },
 
     async list({ since, subject, requestId, limit }) {

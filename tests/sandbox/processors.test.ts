@@ -183,3 +183,28 @@ describe('helpers', () => {
     expect(tokenAudience('a.b.c')).toBeUndefined();
   });
 });
+
+describe('idempotency keys', () => {
+  it('runs a phase once per key and records every key it received', async () => {
+    const svc = sandbox.state.services.get(PHASE3)!;
+    const send = (key: string) =>
+      fetch(`${svc.uri}/process-date-range`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${offlineIdToken(svc.uri!)}`,
+          'content-type': 'application/json',
+          'idempotency-key': key,
+        },
+        body: JSON.stringify({ start_date: DATE, end_date: DATE }),
+      }).then((r) => r.json() as Promise<{ status: string }>);
+    expect((await send('req-1:trigger-phase3')).status).toBe('started');
+    expect((await send('req-1:trigger-phase3')).status).toBe('already_started');
+    expect((await send('req-2:trigger-phase3')).status).toBe('started');
+    const calls = sandbox.state.processorCalls.filter((c) => c.service === PHASE3);
+    expect(calls.map((c) => [c.idempotencyKey, c.duplicate ?? false])).toEqual([
+      ['req-1:trigger-phase3', false],
+      ['req-1:trigger-phase3', true],
+      ['req-2:trigger-phase3', false],
+    ]);
+  });
+});

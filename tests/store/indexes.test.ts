@@ -4,13 +4,17 @@
  * accepts against it through a recording Firestore, and each query's shape gives the index
  * Firestore would ask for (firebase.google.com/docs/firestore/query-data/index-overview:
  * equality fields first, then the order-by fields in their directions; a query on one field
- * uses the automatic single-field index).
+ * uses the automatic single-field index). Its TTL overrides name the field every document of
+ * those collections carries, set from the configured retention.
  */
 import { readFileSync } from 'node:fs';
 import type { Firestore } from '@google-cloud/firestore';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RequestState } from '../../src/domain/requests.js';
+import { makePlan } from '../../src/domain/plan.js';
+import type { GuardedRequest, RequestState } from '../../src/domain/requests.js';
+import { createFirestoreAlertStore } from '../../src/store/firestore-alerts.js';
 import { createFirestoreAuditLog, createFirestoreRequestStore } from '../../src/store/firestore-requests.js';
+import { createFirestorePlanDrafts } from '../../src/store/plan-drafts.js';
 import { testFirestore } from '../helpers/firestore.js';
 
 interface Shape {
@@ -108,7 +112,7 @@ const db = testFirestore();
 afterAll(() => db.terminate());
 
 describe('firestore.indexes.json', () => {
-  it('lists exactly the composite indexes the request store and the audit log query with', async () => {
+  it('lists exactly the composite indexes the request store, the audit log and the alert store query with', async () => {
     const seen: Shape[] = [];
     const rec = recording(db, seen);
     const store = createFirestoreRequestStore(rec);
@@ -120,7 +124,8 @@ describe('firestore.indexes.json', () => {
     for (const q of combinations({ subject: '2026-01-20', requestId: 'r1', since: new Date('2026-01-01') })) {
       await audit.list({ ...q, limit: 5 });
     }
-    expect(seen).toHaveLength(16);
+    await createFirestoreAlertStore(rec, { instanceId: 'i' }).open(5);
+    expect(seen).toHaveLength(17);
     const needed = new Set(seen.map(neededIndex).filter((k) => k !== undefined));
     const listed = new Set(
       file.indexes.map((i) => {
@@ -129,5 +134,83 @@ describe('firestore.indexes.json', () => {
       }),
     );
     expect([...listed].sort()).toEqual([...needed].sort());
+  });
+});
+
+describe('TTL: old state is deleted by Firestore, audit kept longest', () => {
+  const DAY = 86_400_000;
+  const createdAt = new Date('2026-01-21T10:00:00.000Z');
+
+  function request(): GuardedRequest {
+    const plan = makePlan({
+      kind: 'heal',
+      title: 'Heal 2026-01-20',
+      subject: '2026-01-20',
+      summary: ['trigger phase 3'],
+      evidence: [],
+      steps: [
+        {
+          id: 'trigger',
+          action: 'trigger_phase',
+          label: 'Trigger phase 3',
+          destructive: false,
+          undoable: false,
+          params: {},
+        },
+      ],
+    });
+    return {
+      id: `ttl-${Date.now()}`,
+      plan,
+      planHash: plan.hash,
+      requester: 'U0REQUESTER',
+      channel: 'C0PIPELINE',
+      createdAt,
+      expiresAt: new Date(createdAt.getTime() + 15 * 60_000),
+      state: 'pending_approval',
+      mode: 'run',
+      steps: [{ id: 'trigger', status: 'pending' }],
+      version: 1,
+    };
+  }
+
+  it('writes each document with the field its collection’s TTL policy names, per the retention', async () => {
+    const ttl = new Map(
+      file.fieldOverrides.filter((o) => o.ttl).map((o) => [o.collectionGroup, o.fieldPath]),
+    );
+    expect([...ttl.keys()].sort()).toEqual([
+      'alert_groups',
+      'guarded_audit',
+      'guarded_requests',
+      'plan_drafts',
+      'slack_deliveries',
+    ]);
+    const store = createFirestoreRequestStore(db, { retainDays: 7 });
+    const audit = createFirestoreAuditLog(db, { retainDays: 30 });
+    const drafts = createFirestorePlanDrafts(db, { now: () => createdAt });
+    const r = request();
+    expect((await store.create(r)).ok).toBe(true);
+    await audit.append({
+      requestId: r.id,
+      kind: 'heal',
+      subject: '2026-01-20',
+      action: 'submit',
+      actor: 'U0A',
+      at: createdAt,
+      planHash: r.planHash,
+      outcome: 'ok',
+    });
+    await drafts.put(r.plan, 15 * 60_000);
+    const field = (collection: string) => ttl.get(collection)!;
+    const millis = async (collection: string, doc?: string) => {
+      const snap = doc
+        ? await db.collection(collection).doc(doc).get()
+        : (await db.collection(collection).where('requestId', '==', r.id).get()).docs[0]!;
+      const value = snap.get(field(collection)) as { toMillis(): number } | undefined;
+      return value?.toMillis();
+    };
+    expect(await millis('guarded_requests', r.id)).toBe(createdAt.getTime() + 7 * DAY);
+    expect(await millis('guarded_audit')).toBe(createdAt.getTime() + 30 * DAY);
+    expect(await millis('plan_drafts', r.plan.hash)).toBe(createdAt.getTime() + 15 * 60_000);
   });
 });

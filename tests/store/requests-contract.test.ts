@@ -331,7 +331,7 @@ describe.skipIf(!process.env.FIRESTORE_EMULATOR_HOST)('Firestore emulator', () =
         collection: `requests_${suffix}`,
         lockCollection: `locks_${suffix}`,
       }),
-      audit: createFirestoreAuditLog(db, `audit_${suffix}`),
+      audit: createFirestoreAuditLog(db, { collection: `audit_${suffix}` }),
     };
   });
 });
