@@ -25,10 +25,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Firestore } from '@google-cloud/firestore';
 import { type Bot, buildGooglePorts, createBot } from '../src/app.js';
-import { type Env, loadEnv, loadPipeline, type PipelineConfig } from '../src/config.js';
+import { componentsOf, type Env, loadEnv, loadPipeline, type PipelineConfig } from '../src/config.js';
 import type { IsoDate, RunHistoryControl, TriggerPort } from '../src/domain/ports.js';
 import { fail, type Probe } from '../src/domain/result.js';
-import { functionNames, type StatusPorts } from '../src/domain/status.js';
+import { functionNames, type StatusPorts, serviceNames } from '../src/domain/status.js';
 import { createRunHistoryAdapter, firestoreClient } from '../src/gcp/run-history.js';
 import { gcloudAvailable, type RunningEmulators, startEmulators } from '../src/local/emulators.js';
 import type { FakeSlack } from '../src/local/fake-slack.js';
@@ -63,6 +63,8 @@ const PORT_NAMES: PortName[] = [
   'runHistory',
   'logs',
   'monitoring',
+  'jobs',
+  'tables',
 ];
 /** Which sandbox API serves which port (run_history is Firestore: not in the sandbox). */
 const PORT_API: Record<PortName, ApiName | undefined> = {
@@ -73,6 +75,8 @@ const PORT_API: Record<PortName, ApiName | undefined> = {
   runHistory: undefined,
   logs: 'logging',
   monitoring: 'monitoring',
+  jobs: 'cloudRun',
+  tables: 'bigquery',
 };
 
 // ---- small helpers ------------------------------------------------------------------------------
@@ -649,7 +653,7 @@ function reportCalls(
   date: IsoDate,
 ): { label: string; port: PortName; run: () => Promise<Probe<unknown>> }[] {
   const now = new Date();
-  const services = config.phases.map((p) => p.service);
+  const services = serviceNames(config);
   const fns = functionNames(config);
   const since = new Date(now.getTime() - config.limits.recentErrorsMinutes * 60_000);
   const hourAgo = new Date(now.getTime() - 3_600_000);
@@ -666,13 +670,27 @@ function reportCalls(
       run: () => ports.functions.getFunction(f),
     })),
   ];
-  const job = config.selfHeal?.schedulerJob;
-  if (job)
+  for (const { name: job } of componentsOf(config, 'schedulerJob')) {
     calls.push({
       label: `scheduler.getJob ${job}`,
       port: 'scheduler',
       run: () => ports.scheduler.getJob(job),
     });
+  }
+  for (const { name: job } of componentsOf(config, 'job')) {
+    calls.push({
+      label: `jobs.listExecutions ${job}`,
+      port: 'jobs',
+      run: () => ports.jobs.listExecutions(job, 1),
+    });
+  }
+  for (const { name: table } of componentsOf(config, 'table')) {
+    calls.push({
+      label: `tables.getTable ${table}`,
+      port: 'tables',
+      run: () => ports.tables.getTable(table),
+    });
+  }
   for (const c of config.dataChecks) {
     calls.push({
       label: `dataChecks.scalar ${c.id}`,
@@ -691,6 +709,7 @@ function reportCalls(
   }
   calls.push(
     { label: 'runHistory.stuckRuns', port: 'runHistory', run: () => ports.runHistory.stuckRuns(stuckBefore) },
+    { label: 'runHistory.runsForDate', port: 'runHistory', run: () => ports.runHistory.runsForDate(date) },
     {
       label: 'logs.errorsSince',
       port: 'logs',
@@ -699,14 +718,14 @@ function reportCalls(
     {
       label: 'monitoring.serverErrorShare',
       port: 'monitoring',
-      run: () => ports.monitoring.serverErrorShare(services, hourAgo),
+      run: () => ports.monitoring.serverErrorShare([...services, ...fns], hourAgo),
     },
   );
   if (config.deadLetterSubscriptions.length > 0) {
     calls.push({
-      label: 'monitoring.deadLetterBacklog',
+      label: 'monitoring.deadLetterTrend',
       port: 'monitoring',
-      run: () => ports.monitoring.deadLetterBacklog(config.deadLetterSubscriptions),
+      run: () => ports.monitoring.deadLetterTrend(config.deadLetterSubscriptions, 30),
     });
   }
   return calls;
@@ -815,11 +834,13 @@ function components(config: PipelineConfig): Record<PortName, number> {
   ]);
   const queries = new Set(sqls).size;
   return {
-    cloudRun: config.phases.length,
+    cloudRun: serviceNames(config).length,
     functions: functionNames(config).length,
-    scheduler: config.selfHeal ? 1 : 0,
+    scheduler: componentsOf(config, 'schedulerJob').length,
     dataChecks: queries,
-    runHistory: 1,
+    jobs: componentsOf(config, 'job').length,
+    tables: componentsOf(config, 'table').length,
+    runHistory: 2,
     logs: 1,
     monitoring: 1 + (config.deadLetterSubscriptions.length > 0 ? 1 : 0),
   };

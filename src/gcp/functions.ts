@@ -1,6 +1,6 @@
-/** Cloud Functions API v2 adapter: the state of the orchestrator and self-heal functions. */
+/** Cloud Functions API v2 adapter: a function's state and trigger, whatever the trigger. */
 import { protos, v2 } from '@google-cloud/functions';
-import type { FunctionState, FunctionStateName, FunctionsPort } from '../domain/ports.js';
+import type { DeployedTrigger, FunctionState, FunctionStateName, FunctionsPort } from '../domain/ports.js';
 import { ok } from '../domain/result.js';
 import { guarded } from './call.js';
 import { gaxEndpoint, passThroughAuth } from './client-options.js';
@@ -34,17 +34,30 @@ export function functionsClient(endpoint: string | undefined, offline: boolean):
   );
 }
 
+const PUBLISHED = 'google.cloud.pubsub.topic.v1.messagePublished';
+
+/** No event trigger: an HTTP function (cloud.google.com/functions/docs/calling). */
+function triggerOf(fn: IFunction): DeployedTrigger {
+  const t = fn.eventTrigger;
+  if (!t) return { type: 'http' };
+  const topic = shortName(t.pubsubTopic);
+  if (topic && (!t.eventType || t.eventType === PUBLISHED)) return { type: 'pubsub', topic };
+  return { type: 'eventarc', eventType: t.eventType ?? '' };
+}
+
 export function readFunction(fn: IFunction): FunctionState {
   const state = enumName(fn.state, fns.Function.State) as FunctionStateName | undefined;
   const revision = fn.serviceConfig?.revision;
   // `projects/P/topics/T` → `T`
   const topic = shortName(fn.eventTrigger?.pubsubTopic);
   const updateTime = timestampToIso(fn.updateTime);
+  const trigger = triggerOf(fn);
   return {
     name: shortName(fn.name) ?? '',
     state: state && stateNames.includes(state) ? state : 'UNKNOWN',
     ...(revision ? { revision } : {}),
     ...(topic ? { triggerTopic: topic } : {}),
+    trigger,
     ...(updateTime ? { updateTime } : {}),
     stateMessages: (fn.stateMessages ?? []).map((m) => ({
       severity: enumName(m.severity, fns.StateMessage.Severity) ?? 'SEVERITY_UNSPECIFIED',

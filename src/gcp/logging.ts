@@ -111,6 +111,7 @@ export function createLogsAdapter(options: LogsOptions): LogsPort {
         const text = textOf(entry);
         const signature = signatures.find((s) => text.includes(s.match))?.id;
         const at = isoOf(entry.metadata?.timestamp) ?? '';
+        const revision = labels.revision_name;
         const key = `${source}\u0000${signature ?? ''}`;
         const group = groups.get(key);
         if (!group) {
@@ -118,6 +119,7 @@ export function createLogsAdapter(options: LogsOptions): LogsPort {
             source,
             ...(signature ? { signature } : {}),
             count: 1,
+            ...(revision ? { revisions: [revision] } : {}),
             sample: sampleOf(text),
             firstSeen: at,
             lastSeen: at,
@@ -125,6 +127,9 @@ export function createLogsAdapter(options: LogsOptions): LogsPort {
           continue;
         }
         group.count++;
+        if (revision && !group.revisions?.includes(revision)) {
+          group.revisions = [...(group.revisions ?? []), revision];
+        }
         if (at && (!group.firstSeen || at < group.firstSeen)) group.firstSeen = at;
         if (at > group.lastSeen) group.lastSeen = at;
       }

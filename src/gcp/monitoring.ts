@@ -1,9 +1,10 @@
 /**
- * Cloud Monitoring: the share of 5xx responses per Cloud Run service and the backlog of
- * dead-letter subscriptions, each one `timeSeries.list` call with the names in the filter.
+ * Cloud Monitoring: the share of 5xx responses per Cloud Run service (and 2nd-gen function, which
+ * serves through Cloud Run) and the backlog of dead-letter subscriptions with its trend, each one
+ * `timeSeries.list` call with the names in the filter.
  */
 import { MetricServiceClient, type protos } from '@google-cloud/monitoring';
-import type { Clock, MonitoringPort } from '../domain/ports.js';
+import type { BacklogSample, Clock, MonitoringPort } from '../domain/ports.js';
 import type { Probe } from '../domain/result.js';
 import { guarded } from './call.js';
 import { gaxEndpoint, passThroughAuth } from './client-options.js';
@@ -127,6 +128,34 @@ export function createMonitoringAdapter(options: MonitoringOptions): MonitoringP
         }
       }
       return { ok: true, value: Object.fromEntries([...latest].map(([sub, p]) => [sub, p.value])) };
+    },
+
+    async deadLetterTrend(subscriptions: string[], windowMinutes: number) {
+      const valid = [...new Set(subscriptions.filter((s) => resourceName.test(s)))];
+      if (valid.length === 0) return { ok: true, value: {} };
+      const end = now();
+      // The gauge is sampled every minute: the raw points of the window, oldest to newest.
+      const probe = await list(
+        `metric.type = "${UNDELIVERED}" AND resource.type = "pubsub_subscription" AND ${anyOf('resource.labels.subscription_id', valid)}`,
+        new Date(end.getTime() - windowMinutes * 60_000),
+        end,
+      );
+      if (!probe.ok) return probe;
+      const points = new Map<string, { at: number; value: number }[]>();
+      for (const s of probe.value as TimeSeries[]) {
+        const sub = s.resource?.labels?.subscription_id;
+        if (!sub) continue;
+        const samples = points.get(sub) ?? [];
+        for (const p of s.points ?? []) samples.push({ at: endOf(p), value: numberOf(p.value) });
+        points.set(sub, samples);
+      }
+      const value: Record<string, BacklogSample[]> = {};
+      for (const [sub, samples] of points) {
+        if (samples.length === 0) continue;
+        samples.sort((a, b) => a.at - b.at);
+        value[sub] = samples.map((p) => ({ at: new Date(p.at).toISOString(), value: p.value }));
+      }
+      return { ok: true, value };
     },
   };
 }

@@ -171,12 +171,14 @@ function toRecord(doc: QueryDocumentSnapshot, fields: PipelineConfig['runHistory
   const data = doc.data();
   const date = data[fields.date];
   const startedAt = toDate(data[fields.startedAt]);
+  const error = fields.error ? data[fields.error] : undefined;
   return {
     id: doc.id,
     processor: String(data[fields.processor] ?? ''),
     date: date instanceof Timestamp ? date.toDate().toISOString().slice(0, 10) : String(date ?? ''),
     status: String(data[fields.status] ?? ''),
     ...(startedAt ? { startedAt: startedAt.toISOString() } : {}),
+    ...(error !== undefined && error !== null && error !== '' ? { error: String(error).slice(0, 500) } : {}),
   };
 }
 

@@ -56,6 +56,42 @@ const statusNames: Record<number, string> = {
   409: 'ALREADY_EXISTS',
 };
 
+/**
+ * tables.get: the Table resource (BigQuery REST reference, tables#Table). Times are strings of
+ * epoch milliseconds; an unknown dataset or table is a 404 naming it, as BigQuery answers.
+ */
+function tableResource(state: SandboxState, project: string, dataset: string, table: string): SandboxReply {
+  const datasets = new Set([...state.tables.keys()].map((k) => k.split('.')[0]));
+  if (!datasets.has(dataset)) {
+    return errorReply({ code: 404, reason: 'notFound', message: `Not found: Dataset ${project}:${dataset}` });
+  }
+  const t = state.tables.get(`${dataset}.${table}`);
+  if (!t) {
+    return errorReply({
+      code: 404,
+      reason: 'notFound',
+      message: `Not found: Table ${project}:${dataset}.${table}`,
+    });
+  }
+  const modified = t.lastModified ?? new Date(0);
+  return {
+    body: {
+      kind: 'bigquery#table',
+      etag: Buffer.from(`${t.name}${modified.getTime()}`).toString('base64').slice(0, 16),
+      id: `${project}:${t.name}`,
+      selfLink: `/bigquery/v2/projects/${project}/datasets/${dataset}/tables/${table}`,
+      tableReference: { projectId: project, datasetId: dataset, tableId: table },
+      schema: { fields: t.columns.map((c) => ({ name: c.name, type: c.type, mode: 'NULLABLE' })) },
+      numRows: String(t.rows.length),
+      numBytes: String(t.rows.length * 64),
+      creationTime: String(modified.getTime() - 90 * 24 * 3_600_000),
+      lastModifiedTime: String(modified.getTime()),
+      type: 'TABLE',
+      location: 'US',
+    },
+  };
+}
+
 function errorReply(e: BqError): SandboxReply {
   return {
     status: e.code,
@@ -809,6 +845,17 @@ export const bigqueryRoutes: RouteModule = (ctx: SandboxContext) => {
         if (isError(outcome) && outcome.reason === 'required') return errorReply(outcome);
         remember(job);
         return { body: jobResource(job) };
+      },
+    },
+    {
+      api: 'bigquery',
+      method: 'GET',
+      pattern: /^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)$/,
+      handle(_req, m) {
+        const wrong = checkProject(m[1]!);
+        if (wrong) return errorReply(wrong);
+        const [p, d, t] = [m[1]!, decodeURIComponent(m[2]!), decodeURIComponent(m[3]!)];
+        return tableResource(ctx.state, p, d, t);
       },
     },
     {

@@ -52,6 +52,18 @@ function functionJson(ctx: SandboxContext, e: EnumEncoder, fn: SimFunction): Rec
       allTrafficOnLatestRevision: true,
       revision: fn.revision,
     },
+    ...(fn.eventType && !fn.topic
+      ? {
+          // An Eventarc trigger other than Pub/Sub: no pubsubTopic (functions v2 EventTrigger).
+          eventTrigger: {
+            trigger: `projects/${project}/locations/${region}/triggers/${fn.name}-${stableId(fn.name, 6)}`,
+            triggerRegion: region,
+            eventType: fn.eventType,
+            serviceAccountEmail: runtimeAccount,
+            retryPolicy: e(retryPolicy, 'RETRY_POLICY_DO_NOT_RETRY'),
+          },
+        }
+      : {}),
     ...(fn.topic
       ? {
           eventTrigger: {

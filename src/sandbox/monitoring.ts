@@ -182,17 +182,26 @@ function seriesOf(state: SandboxState, type: string, end: number): Series[] {
       }));
   }
   if (type === UNDELIVERED) {
-    // A gauge sampled continuously: its current value, observed at the end of the interval.
-    return [...state.deadLetters].map(([subscription, count]) => ({
-      metric: { type, labels: {} },
-      resource: {
-        type: 'pubsub_subscription',
-        labels: { project_id: state.project, subscription_id: subscription },
-      },
-      metricKind: 'GAUGE',
-      valueType: 'INT64',
-      points: [{ start: end, end, value: count }],
-    }));
+    // A gauge sampled every 60 s (cloud.google.com/monitoring/api/metrics_gcp#gcp-pubsub): one
+    // point a minute for the last hour, the current value at the end of the interval; a backlog
+    // growing by `deadLetterGrowth` messages a minute was that much lower each minute before.
+    return [...state.deadLetters].map(([subscription, count]) => {
+      const rate = state.deadLetterGrowth?.get(subscription) ?? 0;
+      const points = Array.from({ length: 60 }, (_, i) => {
+        const at = end - i * MINUTE;
+        return { start: at, end: at, value: Math.max(0, Math.round(count - rate * i)) };
+      });
+      return {
+        metric: { type, labels: {} },
+        resource: {
+          type: 'pubsub_subscription',
+          labels: { project_id: state.project, subscription_id: subscription },
+        },
+        metricKind: 'GAUGE' as const,
+        valueType: 'INT64' as const,
+        points,
+      };
+    });
   }
   throw new BadRequest(
     `the sandbox serves only the metric types ${REQUEST_COUNT} and ${UNDELIVERED}, not ${type}`,

@@ -5,7 +5,7 @@
  * phase 3/4 HealthChecker crash loops, phase5-to-phase6 missing its `shared` module,
  * stuck run_history entries).
  */
-import type { PipelineConfig } from '../config.js';
+import { componentsOf, type PipelineConfig } from '../config.js';
 import type {
   SandboxState,
   SimCondition,
@@ -18,7 +18,7 @@ import type {
   SimTable,
 } from './state.js';
 
-export const scenarioNames = ['jan20', 'healthy'] as const;
+export const scenarioNames = ['jan20', 'healthy', 'breakdown'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 /** The date the seed report is about. */
@@ -182,6 +182,7 @@ export function completePhaseData(state: SandboxState, phase: string, date: stri
         if (have.has(key)) continue;
         have.add(key);
         t.rows.push(row);
+        t.lastModified = new Date();
         added++;
       }
     }
@@ -327,44 +328,48 @@ export function buildHealthy(config: PipelineConfig, now: Date): SandboxState {
     processorCalls: [],
     runJobs: backfillJobs(config, now),
   };
-  for (const phase of config.phases) {
-    state.services.set(phase.service, healthyService(phase.service, now));
+  for (const { name } of componentsOf(config, 'service')) {
+    state.services.set(name, healthyService(name, now));
     state.requestCounts.push(
-      { service: phase.service, responseCodeClass: '2xx', count: 480, at: now },
-      { service: phase.service, responseCodeClass: '5xx', count: 0, at: now },
+      { service: name, responseCodeClass: '2xx', count: 480, at: now },
+      { service: name, responseCodeClass: '5xx', count: 0, at: now },
     );
   }
-  const functionNames = [
-    ...config.orchestrators.map((o) => ({ name: o.name, topic: o.topic })),
-    ...(config.selfHeal ? [{ name: config.selfHeal.function, topic: '' }] : []),
-  ];
-  for (const [i, f] of functionNames.entries()) {
+  for (const [i, f] of componentsOf(config, 'function').entries()) {
     const fn: SimFunction = {
       name: f.name,
       state: 'ACTIVE',
       revision: `${f.name}-${String(5 + i).padStart(5, '0')}-${suffix(f.name)}`,
-      topic: f.topic,
+      topic: f.trigger.type === 'pubsub' ? f.trigger.topic : '',
+      ...(f.trigger.type === 'eventarc' ? { eventType: f.trigger.eventType } : {}),
       updateTime: new Date(now.getTime() - 5 * 24 * HOUR),
       stateMessages: [],
     };
     state.functions.set(f.name, fn);
   }
-  if (config.selfHeal) {
-    const [minute, hour] = config.selfHeal.schedule.split(' ').map(Number);
-    const last = lastDailyRun(now, hour ?? 12, minute ?? 45, config.selfHeal.timeZone);
-    state.schedulerJobs.set(config.selfHeal.schedulerJob, {
-      name: config.selfHeal.schedulerJob,
+  for (const job of componentsOf(config, 'schedulerJob')) {
+    const schedule = job.schedule ?? '0 6 * * *';
+    const timeZone = job.timeZone ?? config.timeZone;
+    const [minute, hour] = schedule.split(' ').map(Number);
+    const last = lastDailyRun(now, hour ?? 6, minute ?? 0, timeZone);
+    state.schedulerJobs.set(job.name, {
+      name: job.name,
       state: 'ENABLED',
-      schedule: config.selfHeal.schedule,
-      timeZone: config.selfHeal.timeZone,
+      schedule,
+      timeZone,
       lastAttemptTime: last,
       status: { code: 0, message: '' },
       nextRunTime: new Date(last.getTime() + 24 * HOUR),
-      target: config.selfHeal.function,
+      target: job.selfHeal?.function ?? job.name,
     });
+  }
+  for (const job of componentsOf(config, 'job')) {
+    if (!state.runJobs.has(job.name)) state.runJobs.set(job.name, watchedJob(job.name, now));
   }
   fillDate(state, SEED_DATE, 7);
   for (const phase of Object.keys(tablesByPhase)) completePhaseData(state, phase, SEED_DATE);
+  // Written by this morning's runs: fresh for any freshness rule of an hour or more.
+  for (const t of state.tables.values()) t.lastModified = new Date(now.getTime() - 40 * MIN);
   const rh = config.runHistory.fields;
   for (const [i, phase] of config.phases.entries()) {
     state.runHistory.push({
@@ -378,6 +383,36 @@ export function buildHealthy(config: PipelineConfig, now: Date): SandboxState {
     });
   }
   return state;
+}
+
+/** A job the pipeline runs on its own (not a backfill target): one succeeded execution yesterday. */
+function watchedJob(name: string, now: Date): SimRunJob {
+  const createTime = new Date(now.getTime() - 20 * HOUR);
+  const completionTime = new Date(createTime.getTime() + 5 * MIN);
+  return {
+    name,
+    args: [],
+    createTime: new Date(now.getTime() - 60 * 24 * HOUR),
+    parallelism: 1,
+    taskCount: 1,
+    taskMs: DEFAULT_TASK_MS,
+    executions: [
+      {
+        name: `${name}-${suffix(name)}01`,
+        job: name,
+        createTime,
+        startTime: createTime,
+        completionTime,
+        args: [],
+        parallelism: 1,
+        tasks: [{ index: 0, dates: [], state: 'succeeded', startTime: createTime, completionTime }],
+        stalled: false,
+        cancelled: false,
+      },
+    ],
+    stallNextExecution: false,
+    failDates: [],
+  };
 }
 
 /** Processor names written into run_history (chosen: the seed names none). */
@@ -563,8 +598,108 @@ export function buildJan20(config: PipelineConfig, now: Date): SandboxState {
   return state;
 }
 
+/**
+ * Data complete and nothing stuck, but a fault of each kind the component model reads: the
+ * first Cloud Run Job's latest execution failed, the first phase's run of the date FAILED with
+ * its error, the first table stopped being written, a scheduler job other than self-heal failed
+ * its last attempt, an HTTP function answers 5xx, a service outside the phases runs out of
+ * memory, the last dead-letter backlog grows (the first keeps jan20's constant one at 0).
+ */
+export function buildBreakdown(config: PipelineConfig, now: Date): SandboxState {
+  const state = buildHealthy(config, now);
+  state.scenario = 'breakdown';
+  const [job] = componentsOf(config, 'job');
+  const sim = job && state.runJobs.get(job.name);
+  if (sim) sim.executions.push(failedExecution(sim.name, now));
+  const rh = config.runHistory;
+  const [phase] = config.phases;
+  if (phase) {
+    state.runHistory.push({
+      id: `${phase.id}_${SEED_DATE}_failed`,
+      data: {
+        [rh.fields.processor]: processorName(phase.id),
+        [rh.fields.date]: SEED_DATE,
+        [rh.fields.status]: rh.failedStatus,
+        [rh.fields.startedAt]: new Date(now.getTime() - 30 * MIN),
+        ...(rh.fields.error
+          ? {
+              [rh.fields.error]:
+                'google.api_core.exceptions.Forbidden: 403 Access Denied: Table nba_raw.bdl_player_boxscores',
+            }
+          : {}),
+      },
+    });
+  }
+  const [table] = componentsOf(config, 'table');
+  const stale = table && state.tables.get(table.name);
+  if (stale) stale.lastModified = new Date(now.getTime() - (table.maxAgeMinutes + 6 * 60) * MIN);
+  const scheduled = componentsOf(config, 'schedulerJob');
+  // Not the self-heal job: any scheduler job is read, not only that one.
+  const failing = scheduled.find((j) => !j.selfHeal) ?? scheduled[0];
+  const sched = failing && state.schedulerJobs.get(failing.name);
+  // google.rpc.Status of an HTTP target that answered 500 (Cloud Scheduler: Job.status).
+  if (sched)
+    sched.status = { code: 13, message: 'URL_ERROR-ERROR_OTHER. Original HTTP response code number = 500' };
+  const fn = componentsOf(config, 'function').find((f) => f.trigger.type === 'http');
+  if (fn) {
+    state.requestCounts.push(
+      { service: fn.name, responseCodeClass: '2xx', count: 70, at: now },
+      { service: fn.name, responseCodeClass: '5xx', count: 30, at: now },
+    );
+  }
+  const outside = new Set(config.phases.map((p) => p.service));
+  const svc = componentsOf(config, 'service').find((c) => !outside.has(c.name));
+  const revision = svc && state.services.get(svc.name)?.latestReadyRevision;
+  if (svc && revision) {
+    for (let i = 0; i < 5; i++) {
+      state.logs.push({
+        timestamp: new Date(now.getTime() - (3 + i * 4) * MIN),
+        severity: 'ERROR',
+        resourceType: 'cloud_run_revision',
+        source: svc.name,
+        revision,
+        // As Cloud Run logs an instance killed for memory (cloud.google.com/run/docs/troubleshooting).
+        text: 'Memory limit of 512 MiB exceeded with 531 MiB used. Consider increasing the memory limit, see https://cloud.google.com/run/docs/configuring/memory-limits',
+      });
+    }
+  }
+  const dlq = config.deadLetterSubscriptions.at(-1);
+  if (dlq) {
+    state.deadLetters.set(dlq, 48);
+    state.deadLetterGrowth = new Map([[dlq, 1.5]]);
+  }
+  return state;
+}
+
+/** An execution that ended 2 h ago with 2 of its 3 tasks failed. */
+function failedExecution(job: string, now: Date): SimExecution {
+  const createTime = new Date(now.getTime() - 3 * HOUR);
+  const completionTime = new Date(now.getTime() - 2 * HOUR);
+  const dates = ['2026-01-19', '2026-01-20', '2026-01-21'];
+  return {
+    name: `${job}-${suffix(`${job}failed`)}99`,
+    job,
+    createTime,
+    startTime: createTime,
+    completionTime,
+    args: [],
+    parallelism: 1,
+    tasks: dates.map((d, i) => ({
+      index: i,
+      dates: [d],
+      state: i === 0 ? 'succeeded' : 'failed',
+      startTime: createTime,
+      completionTime,
+    })),
+    stalled: false,
+    cancelled: false,
+  };
+}
+
 export function buildScenario(name: ScenarioName, config: PipelineConfig, now: Date): SandboxState {
-  return name === 'healthy' ? buildHealthy(config, now) : buildJan20(config, now);
+  if (name === 'healthy') return buildHealthy(config, now);
+  if (name === 'breakdown') return buildBreakdown(config, now);
+  return buildJan20(config, now);
 }
 
 export type { SimLogEntry };

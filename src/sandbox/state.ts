@@ -59,7 +59,10 @@ export interface SimFunction {
   name: string;
   state: 'ACTIVE' | 'FAILED' | 'DEPLOYING' | 'DELETING' | 'UNKNOWN';
   revision: string;
+  /** Pub/Sub trigger topic; empty for an HTTP or other Eventarc function. */
   topic: string;
+  /** Eventarc event type of a function triggered by something other than Pub/Sub. */
+  eventType?: string;
   updateTime: Date;
   stateMessages: { severity: 'ERROR' | 'WARNING' | 'INFO'; type: string; message: string }[];
 }
@@ -111,6 +114,10 @@ export interface ProcessorCall {
   body: unknown;
   authorized: boolean;
   status: number;
+  /** The `Idempotency-Key` header (HTTP) or `idempotencyKey` attribute (Pub/Sub), when sent. */
+  idempotencyKey?: string;
+  /** A key this service already took: answered, but the work did not run again. */
+  duplicate?: boolean;
 }
 
 /** A table as rows of plain values; DATE columns are `YYYY-MM-DD` strings. */
@@ -119,6 +126,8 @@ export interface SimTable {
   name: string;
   columns: { name: string; type: 'STRING' | 'INT64' | 'FLOAT64' | 'DATE' | 'TIMESTAMP' | 'BOOL' }[];
   rows: Record<string, string | number | boolean | null>[];
+  /** tables.get `lastModifiedTime`: when rows were last written. */
+  lastModified?: Date;
 }
 
 export interface SandboxState {
@@ -131,6 +140,8 @@ export interface SandboxState {
   logs: SimLogEntry[];
   requestCounts: SimRequestCount[];
   deadLetters: Map<string, number>;
+  /** Messages a minute a dead-letter backlog has been growing by (absent: constant). */
+  deadLetterGrowth?: Map<string, number>;
   tables: Map<string, SimTable>;
   /**
    * How long a query job takes to finish (default 0): a `jobs.query` whose `timeoutMs` is shorter

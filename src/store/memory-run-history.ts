@@ -28,12 +28,14 @@ export function createMemoryRunHistory(
   const version = (id: string) => String(versions.get(id) ?? 0);
   const toRecord = (d: MemoryDoc): RunRecord => {
     const startedAt = iso(d.data[config.fields.startedAt]);
+    const error = config.fields.error ? d.data[config.fields.error] : undefined;
     return {
       id: d.id,
       processor: String(d.data[config.fields.processor] ?? ''),
       date: String(d.data[config.fields.date] ?? ''),
       status: String(d.data[config.fields.status] ?? ''),
       ...(startedAt ? { startedAt } : {}),
+      ...(typeof error === 'string' && error !== '' ? { error: error.slice(0, 500) } : {}),
     };
   };
   return {

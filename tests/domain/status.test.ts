@@ -17,12 +17,17 @@ describe('status report', () => {
     expect(r.sections.map((s) => s.id)).toEqual([
       'services',
       'orchestrators',
+      'jobs',
       'selfHeal',
       'data',
+      'tables',
       'stuck',
+      'failedRuns',
       'errors',
       'dlq',
     ]);
+    expect(r.counts).toEqual({ fail: 0, unknown: 0, warn: 0 });
+    for (const s of r.sections) for (const l of s.lines) expect(l.health, `${s.id} ${l.title}`).toBe('ok');
   });
 
   it('names a not-ready revision, a failing check and a stuck run', async () => {

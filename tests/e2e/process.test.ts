@@ -12,7 +12,8 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Firestore } from '@google-cloud/firestore';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadPipeline } from '../../src/config.js';
+import { componentsOf, loadPipeline } from '../../src/config.js';
+import { serviceNames } from '../../src/domain/status.js';
 import { createDriver } from '../../src/local/driver.js';
 import { type FakeSlack, startFakeSlack } from '../../src/local/fake-slack.js';
 import { seedRunHistory } from '../../src/sandbox/firestore-seed.js';
@@ -335,10 +336,11 @@ describe('a bot process pointed at a sandbox started separately', () => {
     expect(reply.at).toBeGreaterThanOrEqual(termAt);
     const text = blockText(reply.body.blocks);
     expect(text).toMatch(
-      /nba-phase2-raw-processors[^\n]*00777-zzz · 70% traffic · \(split: 00777-zzz 70%, 00105-4g2 30%\)/,
+      /nba-phase2-raw-processors[^\n]*00777-zzz · 70% traffic · traffic split: 00777-zzz 70%, 00105-4g2 30%/,
     );
     expect(text).toMatch(/nba-phase4-precompute-processors[^\n]*latest revision 00049-\w+ is not ready/);
-    expect(sandbox.counts.cloudRun).toBe(config.phases.length);
+    // Each service, and each Cloud Run Job's latest execution (the same Admin API).
+    expect(sandbox.counts.cloudRun).toBe(serviceNames(config).length + componentsOf(config, 'job').length);
     expect(bot.stdout()).toContain('"shutting down"');
   });
 
@@ -379,7 +381,9 @@ describe('a bot process pointed at a sandbox started separately', () => {
     }
     expect(text).toMatch(/Players with predictions[^\n]*224 of at least 224/);
     // … and the scheduler refused, as that process was told.
-    expect(text).toMatch(/self-heal job[^\n]*permission denied/);
+    // Every scheduler job's line, named by the job.
+    expect(text).toMatch(/self-heal-predictions[^\n]*permission denied/);
+    expect(text).toMatch(/nba-phase6-daily-export[^\n]*permission denied/);
     const state = (await (await fetch(`${sandboxUrl}/_sandbox/state`)).json()) as {
       scenario: string;
       counts: Record<string, number>;

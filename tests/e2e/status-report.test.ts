@@ -5,9 +5,9 @@
  * calls are derived from the configuration, not written down.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PipelineConfig } from '../../src/config.js';
+import { componentsOf, type PipelineConfig } from '../../src/config.js';
 import { addDays, todayIn } from '../../src/domain/dates.js';
-import { functionNames } from '../../src/domain/status.js';
+import { functionNames, serviceNames } from '../../src/domain/status.js';
 import { labelValue } from '../../src/gcp/bigquery.js';
 import type { CommandDelivery } from '../../src/local/driver.js';
 import type { RecordedCall } from '../../src/local/fake-slack.js';
@@ -81,13 +81,14 @@ function queryLabels(config: PipelineConfig): string[] {
 /** Requests one status report makes, per sandbox API, from the configuration. */
 function callsPerReport(config: PipelineConfig): Record<string, number> {
   return {
-    cloudRun: config.phases.length,
+    // Each service, and the latest execution of each Cloud Run Job (the same Admin API).
+    cloudRun: serviceNames(config).length + componentsOf(config, 'job').length,
     functions: functionNames(config).length,
-    scheduler: config.selfHeal ? 1 : 0,
-    // One jobs.query per distinct query (see src/gcp/bigquery.ts).
-    bigquery: queryLabels(config).length,
+    scheduler: componentsOf(config, 'schedulerJob').length,
+    // One jobs.query per distinct query (see src/gcp/bigquery.ts), one tables.get per table.
+    bigquery: queryLabels(config).length + componentsOf(config, 'table').length,
     logging: 1,
-    // The 5xx share of every service in one query, the dead-letter backlog in another.
+    // The 5xx share of every service and function in one query, the dead-letter trend in another.
     monitoring: 1 + (config.deadLetterSubscriptions.length > 0 ? 1 : 0),
     processors: 0,
   };
@@ -161,8 +162,41 @@ describe('jan20: the seed report’s morning', () => {
       'Players with predictions',
       processorName('phase5'),
     ]) {
-      expect(verdict).toContain(`• ${name}`);
+      expect(verdict).toContain(`:red_circle: *${name}*: `);
     }
+  });
+
+  it('what the summary has no room for is one click away: All findings lists every entry', async () => {
+    const mark = e.fake.mark();
+    await e.driver.command(`${STATUS} --post`, { channelId: 'C0OPS' });
+    const post = await e.fake.waitForCall('chat.postMessage', undefined, { since: mark, timeoutMs: 30_000 });
+    const [verdict] = sections(post.body.blocks);
+    // Failures first: the one warning (a constant dead-letter backlog) is what does not fit.
+    expect(verdict).toMatch(/to look at: \d+ failing · 1 warning\n/);
+    expect(verdict).not.toContain('nba-phase2-raw-complete-dlq-sub');
+    expect(verdict).toMatch(/…and \d+ more \([^)]*1 warning\)/);
+    const click = e.fake.mark();
+    const delivery = await e.driver.action({
+      actionId: 'show_status_findings',
+      userId: 'U0ALICE',
+      channel: 'C0OPS',
+      messageTs: (post.response as { ts: string }).ts,
+    });
+    expect(delivery.status).toBe(200);
+    const reply = await e.fake.waitForCall('response_url', undefined, { since: click, timeoutMs: 30_000 });
+    expect(reply.body.response_type).toBe('ephemeral');
+    const all = sections(reply.body.blocks).join('\n');
+    for (const name of [
+      'nba-phase3-analytics-processors',
+      'nba-phase4-precompute-processors',
+      'phase5-to-phase6-orchestrator',
+      'Games with box scores',
+      ...['phase3', 'phase4', 'phase5'].map(processorName),
+      'nba-phase2-raw-complete-dlq-sub',
+    ]) {
+      expect(all).toContain(`*${name}*`);
+    }
+    expect(all.indexOf('*nba-phase2-raw-complete-dlq-sub*')).toBeGreaterThan(all.lastIndexOf(':red_circle:'));
   });
 
   it('every line of the report links to its Cloud Console page', async () => {
@@ -290,6 +324,70 @@ describe('healthy', () => {
   });
 });
 
+describe('breakdown: a fault of every kind the component model reads', () => {
+  let e: E2E;
+  beforeAll(async () => {
+    e = await startE2E({ scenario: 'breakdown' });
+  });
+  afterAll(async () => {
+    await e?.stop();
+  });
+
+  it("each component's own line carries its fault, and the summary names every one", async () => {
+    const reply = await status(e);
+    const blocks = reply.body.blocks;
+    const [verdict] = sections(blocks);
+    expect(verdict).toMatch(/^:red_circle: /);
+    const red = (title: string | RegExp, name: string, detail: RegExp) =>
+      expect(sectionNamed(blocks, title)).toMatch(
+        new RegExp(`:red_circle: <[^>]+\\|${name}>[^\\n]*${detail.source}`),
+      );
+    red('Cloud Run jobs', 'nba-raw-backfill', /latest execution \w+ failed: 2 of 3 tasks failed/);
+    red(
+      /^\*Failed runs for 2026-01-20/,
+      processorName('phase2'),
+      /failed: google\.api_core\.exceptions\.Forbidden: 403/,
+    );
+    red(
+      'Table freshness',
+      'nba_predictions\\.player_prop_predictions',
+      /stale: last written 42 h 0 min ago \(allowed 36 h 0 min\)/,
+    );
+    red('Scheduler jobs', 'nba-phase6-daily-export', /failed: URL_ERROR-ERROR_OTHER/);
+    red('Functions', 'self-heal-predictions', /30% 5xx in the last hour/);
+    // A service outside the phases, red in the Services section, not only under Errors.
+    red('Cloud Run services', 'nba-phase6-export', /5× Out of memory in the last 30 min/);
+    red(
+      'Dead-letter backlog',
+      'nba-phase3-analytics-complete-dlq-sub',
+      /growing: \d+ → 48 in the last 30 min/,
+    );
+    // What is not broken stays green.
+    expect(sectionNamed(blocks, /^\*Stuck runs/)).toContain('_no stuck runs_');
+    expect(sectionNamed(blocks, 'Data for 2026-01-20')).not.toContain(':red_circle:');
+    for (const name of [
+      'nba-raw-backfill',
+      processorName('phase2'),
+      'nba_predictions.player_prop_predictions',
+      'nba-phase6-daily-export',
+      'self-heal-predictions',
+      'nba-phase6-export',
+      'nba-phase3-analytics-complete-dlq-sub',
+    ]) {
+      expect(verdict).toContain(`:red_circle: *${name}*: `);
+    }
+  });
+
+  it('/deploy-verify: the exporter fails on its out-of-memory crashes, the HTTP function on its 5xx', async () => {
+    const reply = await deployVerify(e, 'all');
+    const [verdict] = sections(reply.body.blocks);
+    expect(verdict).toMatch(/^:x: \*FAIL\*/);
+    expect(verdict).toMatch(/• nba-phase6-export: [^\n]*crash logs: 5 × Out of memory/);
+    expect(verdict).toMatch(/• self-heal-predictions: [^\n]*5xx since: 30\.0% of requests/);
+    expect(verdict).not.toContain('• nba-phase2-raw-processors');
+  });
+});
+
 describe('one Google API hangs', () => {
   let e: E2E;
   beforeAll(async () => {
@@ -398,6 +496,9 @@ describe('50 concurrent status commands', () => {
     expect({ ...e.sandbox.counts }).toEqual(callsPerReport(e.config));
     const jobs = receivedQueries(e.sandbox.state).slice(jobsBefore);
     expect(jobs.map((j) => j.labels.check).sort()).toEqual(queryLabels(e.config));
+    // In the dataset location the config names.
+    expect(e.config.bigquery.location).toBe('US');
+    expect(jobs.map((j) => j.location)).toEqual(jobs.map(() => e.config.bigquery.location));
     e.sandbox.clearFaults();
   });
 

@@ -1,6 +1,7 @@
 /** The Cloud Run adapter on the real @google-cloud/run clients, against the sandbox. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPipeline, type PipelineConfig } from '../../src/config.js';
+import { serviceNames } from '../../src/domain/status.js';
 import { cloudRunClients, createCloudRunAdapter } from '../../src/gcp/cloud-run.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 
@@ -69,8 +70,8 @@ describe('healthy scenario', () => {
     const parent = `projects/${config.project}/locations/${config.region}`;
     for await (const s of clients.services.listServicesAsync({ parent, pageSize: 1 }))
       names.push(s.name ?? '');
-    expect(names.map((n) => n.split('/').at(-1)).sort()).toEqual(config.phases.map((p) => p.service).sort());
-    expect(sandbox.counts.cloudRun - before).toBe(config.phases.length);
+    expect(names.map((n) => n.split('/').at(-1)).sort()).toEqual(serviceNames(config).sort());
+    expect(sandbox.counts.cloudRun - before).toBe(serviceNames(config).length);
   });
 });
 

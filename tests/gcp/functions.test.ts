@@ -40,6 +40,7 @@ describe('healthy scenario', () => {
         state: 'ACTIVE',
         revision: sandbox.state.functions.get(o.name)!.revision,
         triggerTopic: o.topic,
+        trigger: { type: 'pubsub', topic: o.topic },
         updateTime: sandbox.state.functions.get(o.name)!.updateTime.toISOString(),
         stateMessages: [],
       });
@@ -51,7 +52,23 @@ describe('healthy scenario', () => {
     if (!r.ok) throw new Error(r.error.message);
     expect(r.value.state).toBe('ACTIVE');
     expect(r.value.triggerTopic).toBeUndefined();
+    expect(r.value.trigger).toEqual({ type: 'http' });
     expect(r.value.revision).toMatch(/^self-heal-predictions-\d{5}-[a-z]{3}$/);
+  });
+});
+
+describe('any trigger', () => {
+  it('reads an Eventarc trigger other than Pub/Sub by its event type', async () => {
+    sandbox.setScenario('healthy');
+    const fn = sandbox.state.functions.get(config.selfHeal!.function)!;
+    fn.eventType = 'google.cloud.storage.object.v1.finalized';
+    const r = await adapter().getFunction(fn.name);
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.value.trigger).toEqual({
+      type: 'eventarc',
+      eventType: 'google.cloud.storage.object.v1.finalized',
+    });
+    sandbox.setScenario('healthy');
   });
 });
 

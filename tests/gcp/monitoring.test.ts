@@ -111,6 +111,42 @@ describe('jan20 scenario', () => {
   });
 });
 
+describe('dead-letter trend', () => {
+  it('gives a constant backlog as equal samples over the window (jan20)', async () => {
+    sandbox.setScenario('jan20');
+    const r = await adapter().deadLetterTrend(config.deadLetterSubscriptions, 30);
+    if (!r.ok) throw new Error(r.error.message);
+    const samples = r.value[config.deadLetterSubscriptions[0]!]!;
+    // One sample a minute, both ends of the window included.
+    expect(samples).toHaveLength(31);
+    expect(new Set(samples.map((p) => p.value))).toEqual(new Set([3]));
+    expect(samples[0]!.at < samples.at(-1)!.at).toBe(true);
+    expect(samples.at(-1)!.at).toBe(NOW.toISOString());
+  });
+
+  it('gives a growing backlog oldest sample first (breakdown)', async () => {
+    sandbox.setScenario('breakdown');
+    const r = await adapter().deadLetterTrend(config.deadLetterSubscriptions, 30);
+    if (!r.ok) throw new Error(r.error.message);
+    const samples = r.value[config.deadLetterSubscriptions.at(-1)!]!;
+    expect(samples[0]!.value).toBe(48 - 45);
+    expect(samples.at(-1)!.value).toBe(48);
+    expect(receivedMetricQueries(sandbox.state).at(-1)?.params).toMatchObject({
+      'interval.startTime': new Date(NOW.getTime() - 30 * 60_000).toISOString(),
+    });
+  });
+
+  it('times out on a silent server', async () => {
+    sandbox.setFault('monitoring', { hang: true });
+    try {
+      const r = await adapter({ deadlineMs: 300 }).deadLetterTrend(config.deadLetterSubscriptions, 30);
+      expect(r.ok ? 'value' : r.error.kind).toBe('timeout');
+    } finally {
+      sandbox.clearFaults();
+    }
+  });
+});
+
 describe('healthy scenario', () => {
   beforeAll(() => sandbox.setScenario('healthy'));
 

@@ -33,6 +33,19 @@ function adapter(db: Firestore, deadlineMs = 10_000) {
   return createRunHistoryAdapter({ db, config: rh, deadlineMs });
 }
 
+describe('failed runs', () => {
+  it('reads the error message field of a run that failed (breakdown)', async () => {
+    const db = freshDb();
+    await seedRunHistory(db, rh.collection, buildScenario('breakdown', config, now).runHistory);
+    const forDate = await adapter(db).runsForDate(SEED_DATE as IsoDate);
+    if (!forDate.ok) throw new Error(forDate.error.message);
+    const failed = forDate.value.filter((r) => r.status === rh.failedStatus);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.error).toMatch(/^google\.api_core\.exceptions\.Forbidden: 403/);
+    expect(forDate.value.filter((r) => r.error !== undefined)).toHaveLength(1);
+  });
+});
+
 describe('runsForDate and stuckRuns', () => {
   it('finds the jan20 runs and exactly its three stuck ones', async () => {
     const db = freshDb();

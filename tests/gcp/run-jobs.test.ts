@@ -239,6 +239,22 @@ describe('listing and reading executions', () => {
     expect(await run.cancelExecution('x')).toMatchObject({ ok: false, error: { kind: 'invalid' } });
   });
 
+  it("reads the breakdown scenario's failed latest execution, with its failed tasks", async () => {
+    sandbox.setScenario('breakdown');
+    try {
+      const [latest] = value(await adapter().listExecutions(JOB, 1));
+      expect(latest).toMatchObject({
+        done: true,
+        outcome: 'failed',
+        taskCount: 3,
+        failedCount: 2,
+        succeededCount: 1,
+      });
+    } finally {
+      sandbox.setScenario('healthy');
+    }
+  });
+
   it('bounds a call to a silent API by its deadline', async () => {
     sandbox.setFault('cloudRun', { hang: true, times: 1 });
     const started = Date.now();

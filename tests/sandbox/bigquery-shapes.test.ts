@@ -110,6 +110,36 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
+describe('tables.get', () => {
+  it('answers a Table with int64 times as strings, and 404 naming what is missing', async () => {
+    const r = await call('GET', '/datasets/nba_predictions/tables/player_prop_predictions');
+    expect(r.status).toBe(200);
+    expect(conforms('Table', r.json)).toEqual([]);
+    expect(r.json).toMatchObject({
+      kind: 'bigquery#table',
+      tableReference: {
+        projectId: config.project,
+        datasetId: 'nba_predictions',
+        tableId: 'player_prop_predictions',
+      },
+      lastModifiedTime: String(
+        sandbox.state.tables.get('nba_predictions.player_prop_predictions')!.lastModified!.getTime(),
+      ),
+    });
+    const table = await call('GET', '/datasets/nba_predictions/tables/nope');
+    expect(table.status).toBe(404);
+    expect(table.json).toMatchObject({
+      error: {
+        code: 404,
+        message: `Not found: Table ${config.project}:nba_predictions.nope`,
+        errors: [{ reason: 'notFound' }],
+      },
+    });
+    const dataset = await call('GET', '/datasets/nope/tables/t');
+    expect(dataset.json).toMatchObject({ error: { message: `Not found: Dataset ${config.project}:nope` } });
+  });
+});
+
 describe('jobs.query and getQueryResults', () => {
   it('answers a QueryResponse with int64 values as strings', async () => {
     const r = await call('POST', '/queries', {

@@ -4,7 +4,8 @@
  * and the same message whether enums are sent as names or numbers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPipeline, type PipelineConfig } from '../../src/config.js';
+import { componentsOf, loadPipeline, type PipelineConfig } from '../../src/config.js';
+import { functionNames, serviceNames } from '../../src/domain/status.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { decodeAsClient, loadProtos, protoProblems } from '../helpers/proto-check.js';
 
@@ -88,9 +89,7 @@ describe('Cloud Run v2', () => {
       `v2/${location}/services`,
     );
     const services = list.services as { name: string }[];
-    expect(services.map((s) => s.name.split('/').at(-1)).sort()).toEqual(
-      config.phases.map((p) => p.service).sort(),
-    );
+    expect(services.map((s) => s.name.split('/').at(-1)).sort()).toEqual(serviceNames(config).sort());
     let revisionsSeen = 0;
     for (const s of services) {
       await checkBoth(runProtos, 'google.cloud.run.v2.Service', `v2/${s.name}`);
@@ -146,8 +145,8 @@ describe('Cloud Run v2', () => {
       token = json.nextPageToken as string | undefined;
       pages++;
     } while (token && pages < 20);
-    expect(pages).toBe(config.phases.length);
-    expect(new Set(names).size).toBe(config.phases.length);
+    expect(pages).toBe(serviceNames(config).length);
+    expect(new Set(names).size).toBe(serviceNames(config).length);
   });
 
   it('answers a traffic PATCH with an Operation and its poll with the updated Service', async () => {
@@ -193,7 +192,7 @@ describe('Cloud Functions v2', () => {
       name: string;
       eventTrigger?: { pubsubTopic: string; eventType: string };
     }[];
-    expect(fns).toHaveLength(config.orchestrators.length + 1);
+    expect(fns).toHaveLength(functionNames(config).length);
     for (const f of fns) {
       const json = await checkBoth(functionProtos, 'google.cloud.functions.v2.Function', `v2/${f.name}`);
       expect(json).toMatchObject({ environment: 'GEN_2', serviceConfig: { revision: expect.any(String) } });
@@ -217,7 +216,7 @@ describe('Cloud Scheduler v1', () => {
       'google.cloud.scheduler.v1.ListJobsResponse',
       `v1/${location}/jobs`,
     );
-    expect(list.jobs).toHaveLength(1);
+    expect(list.jobs).toHaveLength(componentsOf(config, 'schedulerJob').length);
     const name = `v1/${location}/jobs/${config.selfHeal!.schedulerJob}`;
     await checkBoth(schedulerProtos, 'google.cloud.scheduler.v1.Job', name);
     for (const verb of ['pause', 'resume', 'run']) {
