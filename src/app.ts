@@ -3,9 +3,18 @@
  * Real clients are constructed here and nowhere else.
  */
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { Firestore } from '@google-cloud/firestore';
-import { App, type Logger as BoltLogger, LogLevel as BoltLogLevel } from '@slack/bolt';
+import {
+  App,
+  type Logger as BoltLogger,
+  LogLevel as BoltLogLevel,
+  type CustomRoute,
+  HTTPReceiver,
+  SocketModeReceiver,
+} from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import type { Deps, GuardedDeps } from './commands/deps.js';
 import * as commands from './commands/index.js';
 import type { Env, PipelineConfig } from './config.js';
@@ -20,11 +29,13 @@ import type {
   SchedulerPort,
   TriggerPort,
 } from './domain/ports.js';
-import type { AuditLog, GuardedRequest, RequestStore } from './domain/requests.js';
+import { type AuditLog, type GuardedRequest, handedOver, type RequestStore } from './domain/requests.js';
 import { fail } from './domain/result.js';
 import { SingleFlightCache } from './domain/single-flight.js';
 import type { StatusPorts, StatusReport } from './domain/status.js';
 import { bigQueryClient, createDataChecksAdapter } from './gcp/bigquery.js';
+import { createTablesAdapter } from './gcp/bigquery-tables.js';
+import { isPlainHttp } from './gcp/client-options.js';
 import { cloudRunClients, createCloudRunAdapter } from './gcp/cloud-run.js';
 import { createFunctionsAdapter, functionsClient } from './gcp/functions.js';
 import { createLogsAdapter, loggingClient } from './gcp/logging.js';
@@ -36,12 +47,19 @@ import { createTriggerAdapter, idTokenSource, pubsubClient } from './gcp/trigger
 import { createBackfillWatcher } from './interactions/backfill-progress.js';
 import { createDirectory } from './interactions/directory.js';
 import * as interactions from './interactions/index.js';
-import { createPublisher } from './interactions/progress.js';
+import { createPublisher, progressClientOptions } from './interactions/progress.js';
 import type { Logger } from './log.js';
+import { guardPayloads, guardReceiver, processEventErrorHandler } from './slack-boundary.js';
+import { dedupeDeliveries } from './slack-dedupe.js';
 import { withDeadline } from './store/deadline.js';
 import { createFirestoreAuditLog, createFirestoreRequestStore } from './store/firestore-requests.js';
 import { createMemoryAuditLog, createMemoryRequestStore } from './store/memory-requests.js';
 import { createFirestorePlanDrafts, createMemoryPlanDrafts, type PlanDrafts } from './store/plan-drafts.js';
+import {
+  createFirestoreDeliveryLog,
+  createMemoryDeliveryLog,
+  type DeliveryLog,
+} from './store/slack-deliveries.js';
 import {
   type BackfillProgress,
   backfillExecutors,
@@ -96,11 +114,14 @@ export function buildGoogle(
   const runHistory =
     overrides.runHistory ?? createRunHistoryAdapter({ db: db!, config: config.runHistory, deadlineMs });
   const cloudRun = createCloudRunAdapter({ ...run, project, region, deadlineMs });
+  const bigquery = bigQueryClient(e.bigquery, project, offline);
   const dataChecks = createDataChecksAdapter({
-    bigquery: bigQueryClient(e.bigquery, project, offline),
+    bigquery,
     maximumBytesBilled: config.limits.maximumBytesBilled,
     deadlineMs,
+    ...(config.bigquery.location ? { location: config.bigquery.location } : {}),
   });
+  const jobs = createRunJobsAdapter({ ...runJobsClients(e.cloudRun, offline), project, region, deadlineMs });
   const scheduler = createSchedulerAdapter({
     client: schedulerClient(e.scheduler, offline),
     project,
@@ -129,18 +150,21 @@ export function buildGoogle(
       project,
       deadlineMs,
     }),
+    jobs,
+    tables: createTablesAdapter({ bigquery, deadlineMs }),
     ...overrides,
   };
   const triggers =
     overrides.triggers ??
     createTriggerAdapter({
       cloudRun,
-      idTokens: idTokenSource(offline),
+      // A plain-http Cloud Run endpoint is a sandbox started separately: its service URLs are
+      // local stand-ins, never worth real credentials (and none may exist).
+      idTokens: idTokenSource(offline || isPlainHttp(e.cloudRun)),
       pubsub: pubsubClient(project, offline),
       project,
       deadlineMs,
     });
-  const jobs = createRunJobsAdapter({ ...runJobsClients(e.cloudRun, offline), project, region, deadlineMs });
   return { ports, controls: { runHistory, triggers, cloudRun, scheduler, jobs }, ...(db ? { db } : {}) };
 }
 
@@ -158,18 +182,21 @@ export function buildState(
   db: Firestore | undefined,
   clock: Clock,
   deadlineMs = 10_000,
-): { store: RequestStore; audit: AuditLog; drafts: PlanDrafts } {
+): { store: RequestStore; audit: AuditLog; drafts: PlanDrafts; deliveries: DeliveryLog } {
   if (db) {
     return {
       store: withDeadline(createFirestoreRequestStore(db), deadlineMs, 'requests'),
       audit: withDeadline(createFirestoreAuditLog(db), deadlineMs, 'audit'),
       drafts: withDeadline(createFirestorePlanDrafts(db, clock), deadlineMs, 'drafts'),
+      // Its own short deadline: it sits in front of every ack (slack-dedupe.ts).
+      deliveries: createFirestoreDeliveryLog({ db, clock }),
     };
   }
   return {
     store: createMemoryRequestStore(),
     audit: createMemoryAuditLog(),
     drafts: createMemoryPlanDrafts(clock),
+    deliveries: createMemoryDeliveryLog(clock),
   };
 }
 
@@ -225,11 +252,15 @@ export interface BotOptions {
   botIdentity?: { botId: string; botUserId: string };
   /** Bound on waiting for in-flight work at shutdown. */
   drainMs?: number;
+  /** Socket Mode: the port of the /healthz listener (default `env.PORT`; 0 for any). */
+  socketPort?: number;
   /** Guarded actions; without it, state is in memory and no step can run (read-only bot). */
   guarded?: {
     store: RequestStore;
     audit: AuditLog;
     drafts: PlanDrafts;
+    /** Which Slack deliveries were taken (by any instance); default: this process's memory. */
+    deliveries?: DeliveryLog;
     executors: Record<string, StepExecutor> | ExecutorFactory;
     instanceId?: string;
     heartbeatMs?: number;
@@ -288,28 +319,40 @@ export function createBot(opts: BotOptions): Bot {
     clientOptions,
     ...(opts.botIdentity ?? {}),
   };
-  const app = env.socketMode
-    ? new App({
-        ...common,
-        appToken: env.SLACK_APP_TOKEN ?? '',
-        socketMode: true,
-        // Socket Mode writes retryConfig into the object it is given: give it a copy.
-        installerOptions: { clientOptions: { ...clientOptions } },
-      })
-    : new App({
-        ...common,
-        signingSecret: env.SLACK_SIGNING_SECRET ?? '',
-        customRoutes: [
-          {
-            path: '/healthz',
-            method: ['GET'],
-            handler: (_req, res) => {
-              res.writeHead(200, { 'content-type': 'application/json' });
-              res.end(JSON.stringify({ ok: true, inFlight: active }));
-            },
-          },
-        ],
-      });
+  const healthz: CustomRoute = {
+    path: '/healthz',
+    method: ['GET'],
+    handler: (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: true, inFlight: active }));
+    },
+  };
+  const httpReceiver = () => {
+    const receiver = new HTTPReceiver({
+      signingSecret: env.SLACK_SIGNING_SECRET ?? '',
+      logger: common.logger,
+      processEventErrorHandler,
+      customRoutes: [healthz],
+    });
+    guardReceiver(receiver, log);
+    return receiver;
+  };
+  // Socket Mode still listens on PORT for /healthz: Cloud Run's startup probe needs a listener.
+  // Bolt's receiver serves custom routes on `installerOptions.port`.
+  const socketReceiver = (port: number) =>
+    new SocketModeReceiver({
+      appToken: env.SLACK_APP_TOKEN ?? '',
+      logger: common.logger,
+      // Socket Mode writes retryConfig into the object it is given: give it a copy.
+      installerOptions: { clientOptions: { ...clientOptions }, port },
+      customRoutes: [healthz],
+      // The envelope id reaches the middleware (slack-dedupe.ts) through the context.
+      customPropertiesExtractor: (args: { envelope_id?: unknown }) =>
+        typeof args.envelope_id === 'string' ? { envelopeId: args.envelope_id } : {},
+    });
+  const receiver = env.socketMode ? socketReceiver(opts.socketPort ?? env.PORT) : httpReceiver();
+  const app = new App({ ...common, receiver });
+  guardPayloads(app, log, env.socketMode ? 'socket' : 'http');
 
   // Count work in flight (listeners continue after ack) so SIGTERM can let it finish.
   app.use(async ({ next }) => {
@@ -329,11 +372,19 @@ export function createBot(opts: BotOptions): Bot {
     ...buildState(undefined, clock),
     executors: {},
   };
-  const staleAfterMs = g.staleAfterMs ?? 30_000;
+  // Before any listener: a repeated delivery acts once, on whichever instance took it first.
+  dedupeDeliveries(app, g.deliveries ?? createMemoryDeliveryLog(clock), log);
+  const staleAfterMs = g.staleAfterMs ?? env.GUARDED_STALE_AFTER_MS ?? 30_000;
+  const heartbeatMs = g.heartbeatMs ?? env.GUARDED_HEARTBEAT_MS;
   let engineRef: Engine | undefined;
   let extraLines: (r: GuardedRequest) => string[] = () => [];
   const publisher = createPublisher({
-    client: app.client,
+    // Its own client, with bounded retries: progress must not wait out Slack's trouble (progress.ts).
+    client: new WebClient(env.SLACK_BOT_TOKEN, {
+      ...clientOptions,
+      ...progressClientOptions,
+      logger: common.logger,
+    }),
     config,
     clock,
     log,
@@ -363,7 +414,7 @@ export function createBot(opts: BotOptions): Bot {
     executors,
     clock,
     instanceId,
-    ...(g.heartbeatMs ? { heartbeatMs: g.heartbeatMs } : {}),
+    ...(heartbeatMs ? { heartbeatMs } : {}),
     staleAfterMs,
     onProgress: async (r) => {
       // A finished action changed the pipeline: the next status report must not be a cached one.
@@ -399,10 +450,21 @@ export function createBot(opts: BotOptions): Bot {
 
   const sweep = async () => {
     const { expired, interrupted } = await engine.expireStale();
-    for (const r of [...expired, ...interrupted]) await publisher(r);
+    for (const r of expired) await publisher(r);
+    for (const r of interrupted) {
+      // A run handed over at its runner's shutdown is resumed here without anyone clicking: its
+      // runner stopped cleanly and asked for it. One whose runner died is shown with a Resume
+      // button instead: nobody knows why it died (a step that kills its process would take
+      // every instance down in turn), so a person decides.
+      if (handedOver(r)) {
+        const resumed = await engine.resume(r.id, `instance:${instanceId}`);
+        if (resumed.ok) continue;
+      }
+      await publisher(r);
+    }
   };
   let sweeper: NodeJS.Timeout | undefined;
-  const sweepMs = g.sweepMs ?? Math.max(5000, staleAfterMs / 2);
+  const sweepMs = g.sweepMs ?? env.GUARDED_SWEEP_MS ?? Math.max(5000, staleAfterMs / 2);
 
   let server: Server | undefined;
   return {
@@ -421,28 +483,36 @@ export function createBot(opts: BotOptions): Bot {
       }
       if (env.socketMode) {
         await app.start();
-        return undefined;
+        // Bolt keeps the receiver's /healthz server to itself and does not await its listen.
+        server = (receiver as unknown as { httpServer?: Server }).httpServer;
+        if (!server) return undefined;
+        if (!server.listening) await once(server, 'listening');
+      } else {
+        server = (await app.start(port)) as Server;
       }
-      server = (await app.start(port)) as Server;
       const address = server.address();
       return typeof address === 'object' && address ? address.port : port;
     },
     async stop() {
       clearInterval(sweeper);
-      const drainMs = opts.drainMs ?? 25_000;
-      // Stop accepting first: Bolt's stop closes the HTTP server (or the socket), in-flight
-      // listeners keep running and are awaited below, up to the bound.
+      // Cloud Run gives 10 s between SIGTERM and SIGKILL: the whole stop fits in `drainMs`.
+      const until = Date.now() + (opts.drainMs ?? 8000);
+      const left = () => Math.max(0, until - Date.now());
+      const bounded = (p: Promise<unknown>) =>
+        Promise.race([p, new Promise<void>((resolve) => setTimeout(resolve, left()).unref())]);
+      // Stop accepting first: Bolt's stop closes the HTTP server (or the socket).
       const stopping = app.stop().catch((error: unknown) => log.warn('stop failed', { error }));
-      if (active > 0) {
-        await Promise.race([
-          new Promise<void>((resolve) => idle.push(resolve)),
-          new Promise<void>((resolve) => setTimeout(resolve, drainMs).unref()),
-        ]);
-      }
+      // Runs are handed over at once rather than finished: a step may wait on a phase for 15
+      // minutes, far past the 10 s. The resumer checks what the step in flight already did.
+      const handing = engine.handOver().catch((error: unknown) => log.warn('hand over failed', { error }));
+      // In-flight listeners (a command's report after its ack) keep running, up to the bound.
+      if (active > 0) await bounded(new Promise<void>((resolve) => idle.push(resolve)));
       await stopping;
-      // Steps in flight stop writing; another instance resumes them (their heartbeat goes stale).
-      engine.shutdown();
-      await Promise.race([engine.idle(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
+      await bounded(handing);
+      await bounded(engine.idle());
+      // The last states of the messages ("handed over"), if Slack takes them in time.
+      await publisher.drain(Math.min(left(), 5000));
+      publisher.close();
     },
   };
 }

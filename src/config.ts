@@ -6,6 +6,30 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import {
+  checkComponents,
+  checkSignatures,
+  componentSchema,
+  crashSignatureSchema,
+  type DerivedConfig,
+  derive,
+  resourceName,
+} from './config-components.js';
+import { describeIssues } from './config-messages.js';
+import { componentsOf } from './domain/components.js';
+
+export {
+  type Component,
+  type ComponentKind,
+  type ComponentOf,
+  type CrashSignature,
+  type DerivedConfig,
+  type FunctionTrigger,
+  pipelineDocument,
+  type SignatureKind,
+  signatureKinds,
+} from './config-components.js';
+export { componentsOf } from './domain/components.js';
 
 /** Thrown when configuration is invalid; `message` is meant for a person to read. */
 export class ConfigError extends Error {
@@ -17,9 +41,6 @@ export type GoogleApi = (typeof googleApis)[number];
 
 const slackId = (prefix: string) =>
   z.string().regex(new RegExp(`^${prefix}[A-Z0-9]{2,}$`), `a Slack id starting with ${prefix}`);
-const resourceName = z
-  .string()
-  .regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a lowercase resource name (letters, digits, dashes)');
 const url = z.url({ protocol: /^https?$/ });
 
 /** How a phase is started for one date. `{date}` in templates is replaced by the typed date, never by user text. */
@@ -40,6 +61,7 @@ const triggerSchema = z.discriminatedUnion('type', [
 const phaseSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9-]+$/, 'a short id such as phase3'),
   label: z.string().min(1),
+  /** The service component (by name) that runs this phase. */
   service: resourceName,
   trigger: triggerSchema.optional(),
 });
@@ -62,7 +84,7 @@ const dataCheckSchema = z.strictObject({
 });
 
 const principalsSchema = z
-  .object({
+  .strictObject({
     userGroup: slackId('S').optional(),
     users: z.array(slackId('[UW]')).default([]),
   })
@@ -85,7 +107,7 @@ const backfillTargetSchema = z.strictObject({
 });
 
 const endpointsSchema = z
-  .object(
+  .strictObject(
     Object.fromEntries(googleApis.map((api) => [api, url.optional()])) as Record<
       GoogleApi,
       z.ZodOptional<typeof url>
@@ -106,40 +128,19 @@ export const pipelineSchema = z.strictObject({
     }
   }, 'an IANA time zone such as America/New_York'),
   phases: z.array(phaseSchema).min(1),
-  orchestrators: z.array(z.strictObject({ name: resourceName, topic: resourceName })).default([]),
-  selfHeal: z
-    .object({
-      function: resourceName,
-      schedulerJob: resourceName,
-      schedule: z.string(),
-      timeZone: z.string(),
-      /** How long a heal is expected to take: a self-heal run due within it is paused for the heal. */
-      guardMinutes: z.number().int().positive().max(1440).default(30),
-    })
-    .optional(),
-  runHistory: z.strictObject({
-    collection: z.string().regex(/^[A-Za-z0-9_-]+$/, 'a Firestore collection id'),
-    fields: z.strictObject({
-      date: z.string(),
-      status: z.string(),
-      startedAt: z.string(),
-      processor: z.string(),
-    }),
-    runningStatus: z.string().default('running'),
-    stuckAfterMinutes: z.number().int().positive().default(60),
-  }),
+  /** Everything the report and deploy-verify read, of every kind. */
+  components: z.array(componentSchema).min(1),
+  /** BigQuery's dataset location (`US`, `EU`, `us-west2`…); the client's default when absent. */
+  bigquery: z.strictObject({ location: z.string().min(2).optional() }).default({}),
   dataChecks: z.array(dataCheckSchema).default([]),
   backfill: z
-    .object({
+    .strictObject({
       maxDays: z.number().int().positive().default(31),
       stallMinutes: z.number().positive().default(10),
       targets: z.array(backfillTargetSchema).default([]),
     })
     .default({ maxDays: 31, stallMinutes: 10, targets: [] }),
-  crashSignatures: z
-    .array(z.strictObject({ id: z.string(), label: z.string(), match: z.string().min(1) }))
-    .default([]),
-  deadLetterSubscriptions: z.array(resourceName).default([]),
+  crashSignatures: z.array(crashSignatureSchema).default([]),
   access: z.strictObject({
     operators: principalsSchema,
     approvers: principalsSchema,
@@ -150,7 +151,7 @@ export const pipelineSchema = z.strictObject({
   }),
   statusChannel: slackId('[CG]').optional(),
   limits: z
-    .object({
+    .strictObject({
       callDeadlineMs: z.number().int().positive().default(8000),
       reportDeadlineMs: z.number().int().positive().default(12000),
       cacheSeconds: z.number().nonnegative().default(30),
@@ -167,7 +168,10 @@ export const pipelineSchema = z.strictObject({
   endpoints: endpointsSchema,
 });
 
-export type PipelineConfig = z.infer<typeof pipelineSchema>;
+/** The pipeline as the YAML has it, before the derived views are added. */
+export type ParsedPipeline = z.infer<typeof pipelineSchema>;
+export type PipelineConfig = ParsedPipeline & DerivedConfig;
+
 export type Phase = z.infer<typeof phaseSchema>;
 export type Trigger = z.infer<typeof triggerSchema>;
 export type DataCheck = z.infer<typeof dataCheckSchema>;
@@ -193,12 +197,19 @@ const envSchema = z.object({
   GOOGLE_CLOUD_PROJECT: z.string().optional(),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   SANDBOX: z.enum(['0', '1']).optional(),
-  SANDBOX_SCENARIO: z.enum(['jan20', 'healthy']).default('jan20'),
+  SANDBOX_SCENARIO: z.enum(['jan20', 'healthy', 'breakdown']).default('jan20'),
   FIRESTORE_EMULATOR_HOST: z.string().optional(),
   PUBSUB_EMULATOR_HOST: z.string().optional(),
   /** Set by Cloud Run on every instance (cloud.google.com/run/docs/container-contract#env-vars). */
   K_SERVICE: z.string().optional(),
   NODE_ENV: z.string().optional(),
+  /**
+   * Guarded runs: a runner's heartbeat period, how old it may get before the run counts as
+   * interrupted, and how often stale requests are swept (0: never). Every instance must agree.
+   */
+  GUARDED_HEARTBEAT_MS: z.coerce.number().int().positive().optional(),
+  GUARDED_STALE_AFTER_MS: z.coerce.number().int().positive().optional(),
+  GUARDED_SWEEP_MS: z.coerce.number().int().min(0).optional(),
 });
 
 export type Env = z.infer<typeof envSchema> & {
@@ -208,77 +219,6 @@ export type Env = z.infer<typeof envSchema> & {
   /** On Cloud Run (`K_SERVICE`) or `NODE_ENV=production`: no demo, no sandbox, no plain HTTP. */
   production: boolean;
 };
-
-function describeIssues(source: string, error: z.ZodError, schema?: z.ZodType): string {
-  const lines = error.issues.flatMap((issue) => {
-    if (issue.code === 'unrecognized_keys' && schema) {
-      const known = keysAt(schema, issue.path);
-      return issue.keys.map((key) => {
-        const path = [...issue.path, key].join('.');
-        const meant = closest(key, known);
-        return `  - ${path}: unknown key${meant ? ` (did you mean \`${meant}\`?)` : ''}; known keys here: ${known.join(', ')}`;
-      });
-    }
-    const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-    return [`  - ${path}: ${issue.message}`];
-  });
-  return `${source} is invalid:\n${lines.join('\n')}`;
-}
-
-/** The keys an object schema accepts at `path` (through arrays, optionals, defaults and unions). */
-function keysAt(schema: z.core.$ZodType, path: PropertyKey[]): string[] {
-  const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
-  switch (def.type) {
-    case 'optional':
-    case 'default':
-    case 'nullable':
-    case 'prefault':
-      return keysAt(def.innerType as z.core.$ZodType, path);
-    case 'pipe':
-      return keysAt(def.in as z.core.$ZodType, path);
-    case 'union':
-      return [...new Set((def.options as z.core.$ZodType[]).flatMap((o) => keysAt(o, path)))].sort();
-    case 'array':
-      return path.length === 0 ? [] : keysAt(def.element as z.core.$ZodType, path.slice(1));
-    case 'object': {
-      const shape = def.shape as Record<string, z.core.$ZodType>;
-      if (path.length === 0) return Object.keys(shape);
-      const next = shape[String(path[0])];
-      return next ? keysAt(next, path.slice(1)) : [];
-    }
-    default:
-      return [];
-  }
-}
-
-/** The known key a typo most likely meant: within two edits, or differing only in case and separators. */
-function closest(key: string, known: string[]): string | undefined {
-  const norm = (k: string) => k.toLowerCase().replaceAll(/[-_]/g, '');
-  let best: { key: string; d: number } | undefined;
-  for (const k of known) {
-    const d = norm(k) === norm(key) ? 0 : editDistance(key, k);
-    if (d <= Math.min(2, Math.floor(k.length / 3)) && (!best || d < best.d)) best = { key: k, d };
-  }
-  return best?.key;
-}
-
-/** Edits (insert, delete, substitute, swap two neighbours) between two keys. */
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, d[i - 2]![j - 2]! + 1);
-      }
-      d[i]![j] = best;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
 
 /** Parse the environment. With no Slack credentials at all the bot runs the offline demo. */
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
@@ -292,7 +232,8 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
   if (!demo) {
     const missing: string[] = [];
     if (!value.SLACK_BOT_TOKEN) missing.push('SLACK_BOT_TOKEN');
-    if (!value.SLACK_SIGNING_SECRET) missing.push('SLACK_SIGNING_SECRET');
+    // Socket Mode signs nothing: the app token authenticates the connection instead.
+    if (!value.SLACK_SIGNING_SECRET && !value.SLACK_APP_TOKEN) missing.push('SLACK_SIGNING_SECRET');
     if (missing.length > 0) {
       throw new ConfigError(
         `the environment is invalid:\n${missing.map((k) => `  - ${k}: required when any Slack credential is set`).join('\n')}`,
@@ -311,7 +252,8 @@ function refuseDemoInProduction(value: z.infer<typeof envSchema>): void {
   const where =
     value.K_SERVICE !== undefined ? 'on Cloud Run (K_SERVICE is set)' : 'with NODE_ENV=production';
   if (!value.SLACK_BOT_TOKEN) problems.push(`  - SLACK_BOT_TOKEN: required ${where}`);
-  if (!value.SLACK_SIGNING_SECRET) problems.push(`  - SLACK_SIGNING_SECRET: required ${where}`);
+  if (!value.SLACK_SIGNING_SECRET && !value.SLACK_APP_TOKEN)
+    problems.push(`  - SLACK_SIGNING_SECRET: required ${where} (or SLACK_APP_TOKEN for Socket Mode)`);
   if (value.SANDBOX === '1') problems.push(`  - SANDBOX: the sandbox never runs ${where}; unset it`);
   if (problems.length > 0) {
     throw new ConfigError(
@@ -347,17 +289,17 @@ export function parsePipeline(text: string, file: string, projectOverride?: stri
     raw = { ...(raw as Record<string, unknown>), project: projectOverride };
   }
   const parsed = pipelineSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(describeIssues(file, parsed.error, pipelineSchema));
-  const config = parsed.data;
-  crossCheck(config, file);
-  return config;
+  if (!parsed.success) throw new ConfigError(describeIssues(file, parsed.error, pipelineSchema, raw));
+  crossCheck(parsed.data, file);
+  return { ...parsed.data, ...derive(parsed.data) };
 }
 
 /** References between sections, which zod cannot express on its own. */
-function crossCheck(config: PipelineConfig, file: string): void {
-  const problems: string[] = [];
+function crossCheck(config: ParsedPipeline, file: string): void {
+  const problems: string[] = [...checkComponents(config), ...checkSignatures(config)];
   const phaseIds = new Set(config.phases.map((p) => p.id));
   const checkIds = new Set(config.dataChecks.map((c) => c.id));
+  const jobs = new Set(componentsOf(config, 'job').map((j) => j.name));
   config.dataChecks.forEach((check, i) => {
     if (check.phase && !phaseIds.has(check.phase)) {
       problems.push(`  - dataChecks.${i}.phase: one of the phase ids (${[...phaseIds].join(', ')})`);
@@ -367,6 +309,11 @@ function crossCheck(config: PipelineConfig, file: string): void {
     if (!checkIds.has(target.check)) {
       problems.push(
         `  - backfill.targets.${i}.check: one of the data check ids (${[...checkIds].join(', ')})`,
+      );
+    }
+    if (target.run.type === 'job' && !jobs.has(target.run.job)) {
+      problems.push(
+        `  - backfill.targets.${i}.run.job: a job component (components: - { kind: job, name: ${target.run.job} })`,
       );
     }
     if (target.run.type === 'phase' && !phaseIds.has(target.run.phase)) {

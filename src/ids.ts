@@ -18,10 +18,14 @@ export const actions = {
   openDeployVerify: 'open_deploy_verify',
   rollback: 'open_rollback',
   refreshStatus: 'refresh_status',
+  showFindings: 'show_status_findings',
   consoleLink: 'console_link',
   selfHealPause: 'self_heal_pause',
   selfHealResume: 'self_heal_resume',
   selfHealRun: 'self_heal_run',
+  alertAcknowledge: 'alert_acknowledge',
+  /** A prefix: `alert_silence_1h`, `alert_silence_4h`, `alert_silence_tomorrow`. */
+  alertSilence: 'alert_silence',
 } as const;
 
 export const views = {
@@ -37,3 +41,10 @@ export const blocks = {
   reason: 'plan_reason',
   reasonInput: 'plan_reason_input',
 } as const;
+
+/**
+ * The plan modal's step groups (a checkbox group holds 10 options): the first keeps `plan_steps`,
+ * the next ones are `plan_steps_2`, `plan_steps_3`, …; each holds one `plan_steps_input`.
+ */
+export const stepGroupBlockId = (index: number): string =>
+  index === 0 ? blocks.steps : `${blocks.steps}_${index + 1}`;

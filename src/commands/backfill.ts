@@ -98,7 +98,12 @@ export const makeBackfillCommand =
     await openPlanFlow(
       deps,
       client,
-      { triggerId: command.trigger_id, user: command.user_id, channel: command.channel_id },
+      {
+        triggerId: command.trigger_id,
+        user: command.user_id,
+        channel: command.channel_id,
+        respond: (text) => respond({ response_type: 'ephemeral', text }),
+      },
       {
         kind: 'backfill',
         subject: target.id,

@@ -2,7 +2,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { parseDeployVerify, usage } from '../domain/command-args.js';
 import { verifyDeploys } from '../domain/deploy-verify.js';
-import { functionNames } from '../domain/status.js';
+import { functionNames, serviceNames } from '../domain/status.js';
 import { openRollbackModal, rollbackPlan } from '../interactions/rollback.js';
 import { deployVerifyFallback, deployVerifyMessage } from '../views/deploy-verify.js';
 import { planMessage } from '../views/guarded.js';
@@ -16,7 +16,7 @@ export const makeDeployVerifyCommand =
     respond,
     client,
   }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
-    const services = deps.config.phases.map((p) => p.service);
+    const services = serviceNames(deps.config);
     const known = [...services, ...functionNames(deps.config)];
     const parsed = parseDeployVerify(command.text, known, services);
     if (!parsed.ok) {
@@ -40,6 +40,7 @@ export const makeDeployVerifyCommand =
         user: command.user_id,
         channel: command.channel_id,
         service: cmd.service,
+        respond: (text) => respond({ response_type: 'ephemeral', text }),
       });
       return;
     }

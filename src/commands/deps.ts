@@ -7,6 +7,7 @@ import type { StatusPorts, StatusReport } from '../domain/status.js';
 import type { Directory } from '../interactions/directory.js';
 import type { Logger } from '../log.js';
 import type { PlanDrafts } from '../store/plan-drafts.js';
+import { esc } from '../views/common.js';
 import type { Engine } from '../workflows/engine.js';
 
 /** Guarded actions: the engine and the bot's own state. */
@@ -32,9 +33,13 @@ export interface Deps {
   guarded: GuardedDeps;
 }
 
-/** The ephemeral answer to bad input: what was wrong, then the usage. Nothing else happens. */
+/**
+ * The ephemeral answer to bad input: what was wrong, then the usage. Nothing else happens.
+ * Both are mrkdwn and the message echoes what was typed: escaped, so `/heal <!channel>` cannot
+ * notify anyone (and `<date>` in the usage shows as typed).
+ */
 export function refusalText(message: string, usage: string): string {
-  return `${message}\n\n*Usage*\n${usage}`;
+  return `${esc(message)}\n\n*Usage*\n${esc(usage)}`;
 }
 
 /** May the bot act in this channel? An empty allow-list means any channel. */

@@ -43,6 +43,7 @@ export const makeHealCommand =
       user: command.user_id,
       channel: command.channel_id,
       date,
+      respond: (text) => respond({ response_type: 'ephemeral', text }),
     });
   };
 
@@ -50,7 +51,13 @@ export const makeHealCommand =
 export function openHealModal(
   deps: Deps,
   client: AllMiddlewareArgs['client'],
-  input: { triggerId: string; user: string; channel: string; date: IsoDate },
+  input: {
+    triggerId: string;
+    user: string;
+    channel: string;
+    date: IsoDate;
+    respond?: (text: string) => Promise<unknown>;
+  },
 ): Promise<void> {
   const { date } = input;
   return openPlanFlow(deps, client, input, {

@@ -7,6 +7,7 @@ import { auditMessage } from '../views/audit.js';
 import { statusFallback, statusMessage } from '../views/status.js';
 import { channelAllowed, type Deps, refusalText } from './deps.js';
 import { selfHealCommand } from './self-heal.js';
+import { postFailureText, slackErrorCode } from './slack-failure.js';
 
 /** The report for `date`, shared by concurrent callers and cached briefly. */
 export function getStatus(deps: Deps, date: IsoDate, fresh: boolean): Promise<StatusReport> {
@@ -73,11 +74,21 @@ export const makePipelineCommand =
       user: command.user_id,
     });
     if (cmd.post) {
-      await client.chat.postMessage({
-        channel: command.channel_id,
-        text: statusFallback(report),
-        blocks: statusMessage(report, { withActions: true, postedBy: command.user_id }),
-      });
+      try {
+        await client.chat.postMessage({
+          channel: command.channel_id,
+          text: statusFallback(report),
+          blocks: statusMessage(report, { withActions: true, postedBy: command.user_id }),
+        });
+      } catch (error) {
+        // The ack is long gone: only the response_url can still reach the person.
+        const code = slackErrorCode(error);
+        deps.log.warn('status post refused', { channel: command.channel_id, code });
+        await respond({
+          response_type: 'ephemeral',
+          text: `:x: ${postFailureText(code, command.channel_id, 'the status report')} Run it without \`--post\` to see it yourself.`,
+        });
+      }
       return;
     }
     await respond({

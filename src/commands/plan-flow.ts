@@ -12,6 +12,7 @@ import { ACTIVE_STATES, describeHolder } from '../domain/requests.js';
 import { esc, section } from '../views/common.js';
 import { infoModal, loadingModal, planModal } from '../views/guarded.js';
 import type { Deps } from './deps.js';
+import { slackErrorCode } from './slack-failure.js';
 
 /** The plan modal's private_metadata: which draft, from which channel. */
 export interface PlanMetadata {
@@ -49,21 +50,86 @@ async function activeRequestNote(deps: Deps, kind: string, subject: string): Pro
 export async function openPlanFlow(
   deps: Deps,
   client: AllMiddlewareArgs['client'],
-  input: { triggerId: string; user: string; channel: string },
+  input: {
+    triggerId: string;
+    user: string;
+    channel: string;
+    /** Tells the person ephemerally (a response_url) when there is no modal to tell them in. */
+    respond?: (text: string) => Promise<unknown>;
+  },
   flow: PlanFlow,
 ): Promise<void> {
-  const { config, guarded } = deps;
-  const opened = await client.views.open({
-    trigger_id: input.triggerId,
-    view: loadingModal({ title: flow.title, callbackId: flow.callbackId, text: flow.loadingText }),
-  });
-  const viewId = opened.view?.id;
+  const say = async (text: string) => {
+    await input
+      .respond?.(text)
+      .catch((error: unknown) =>
+        deps.log.warn('could not tell the person', { user: input.user, code: slackErrorCode(error) }),
+      );
+  };
+  let viewId: string | undefined;
+  try {
+    const opened = await client.views.open({
+      trigger_id: input.triggerId,
+      view: loadingModal({ title: flow.title, callbackId: flow.callbackId, text: flow.loadingText }),
+    });
+    viewId = opened.view?.id;
+  } catch (error) {
+    const code = slackErrorCode(error);
+    deps.log.warn('plan modal not opened', { kind: flow.kind, user: input.user, code });
+    await say(
+      `:x: Slack did not open the ${flow.kind} modal (\`${code}\`). Nothing was changed: run the command again.`,
+    );
+    return;
+  }
   if (!viewId) return;
-  const show = (blocks: KnownBlock[]) =>
-    client.views.update({
+  const id = viewId;
+  let draft: string | undefined;
+  try {
+    await fillPlanModal(deps, client, { ...input, viewId: id }, flow, (hash) => {
+      draft = hash;
+    });
+  } catch (error) {
+    const code = slackErrorCode(error);
+    deps.log.warn('plan modal not filled', { kind: flow.kind, user: input.user, code, error });
+    // A plan nobody could see must not be submittable later.
+    if (draft) await deps.guarded.drafts.delete(draft).catch(() => undefined);
+    const text = `:x: The ${flow.kind} plan could not be shown: Slack answered \`${code}\`. Nothing was stored or changed.`;
+    const shown = await client.views
+      .update({
+        view_id: id,
+        view: infoModal({ title: flow.title, callbackId: flow.callbackId, blocks: [section(text)] }),
+      })
+      .then(() => true)
+      .catch(() => false);
+    if (!shown) await say(text);
+  }
+}
+
+/** Everything after the modal opened: policy, one active request per subject, the plan, the draft. */
+async function fillPlanModal(
+  deps: Deps,
+  client: AllMiddlewareArgs['client'],
+  input: { user: string; channel: string; viewId: string },
+  flow: PlanFlow,
+  drafted: (hash: string) => void,
+): Promise<void> {
+  const { config, guarded } = deps;
+  const { viewId } = input;
+  const show = async (blocks: KnownBlock[]) => {
+    await client.views.update({
       view_id: viewId,
       view: infoModal({ title: flow.title, callbackId: flow.callbackId, blocks }),
     });
+  };
+  // An approval request needs a channel approvers can see and the bot can post in: never a DM.
+  if (input.channel.startsWith('D')) {
+    await show([
+      section(
+        ':no_entry: Guarded actions need a channel: approvers must see the request. Run the command in the on-call channel (invite me there first if I am not in it).',
+      ),
+    ]);
+    return;
+  }
 
   const operatorIds = await guarded.directory.members(config.access.operators.userGroup);
   const allowed = mayRequest({
@@ -102,6 +168,7 @@ export async function openPlanFlow(
     await show(result.blocks);
     return;
   }
+  drafted(result.plan.hash);
   await guarded.drafts.put(result.plan, config.access.requestTtlMinutes * 60_000);
   const metadata: PlanMetadata = { hash: result.plan.hash, channel: input.channel };
   await client.views.update({

@@ -64,6 +64,7 @@ export async function selfHealCommand(deps: Deps, args: Args, cmd: SelfHealComma
     user: command.user_id,
     channel: command.channel_id,
     action: cmd.action,
+    respond: (text) => respond({ response_type: 'ephemeral', text }),
   });
 }
 
@@ -92,7 +93,13 @@ async function plan(deps: Deps, action: SelfHealAction) {
 export function openSelfHealModal(
   deps: Deps,
   client: AllMiddlewareArgs['client'],
-  input: { triggerId: string; user: string; channel: string; action: SelfHealAction },
+  input: {
+    triggerId: string;
+    user: string;
+    channel: string;
+    action: SelfHealAction;
+    respond?: (text: string) => Promise<unknown>;
+  },
 ): Promise<void> {
   const job = deps.config.selfHeal?.schedulerJob;
   return openPlanFlow(deps, client, input, {

@@ -70,10 +70,7 @@ export function parsePipelineCommand(text: string, timeZone: string, now: Date):
       const f = splitFlags(rest, ['post', 'fresh'] as const);
       if (!f.ok) return f;
       if (f.value.args.length > 1)
-        return refuse(
-          'extra_args',
-          `Too many arguments: \`${f.value.args.slice(1).join(' ').slice(0, 60)}\`.`,
-        );
+        return refuse('extra_args', notUnderstood(f.value.args.slice(1), 'after the date'));
       const d = parseDate(f.value.args[0] ?? 'today', timeZone, now);
       if (!d.ok) return d;
       return accept({
@@ -96,12 +93,14 @@ export function parsePipelineCommand(text: string, timeZone: string, now: Date):
       const f = splitFlags(rest, ['dry-run'] as const);
       if (!f.ok) return f;
       const action = (f.value.args[0] ?? 'show').toLowerCase();
-      if (!['show', 'pause', 'resume', 'run'].includes(action) || f.value.args.length > 1) {
+      if (!['show', 'pause', 'resume', 'run'].includes(action)) {
         return refuse(
           'bad_args',
           `Unknown self-heal action \`${action.slice(0, 30)}\`: use pause, resume or run.`,
         );
       }
+      if (f.value.args.length > 1)
+        return refuse('extra_args', notUnderstood(f.value.args.slice(1), `after \`${action}\``));
       return accept({ kind: 'self-heal', action: action as 'show', dryRun: f.value.flags.has('dry-run') });
     }
     default:
@@ -166,8 +165,19 @@ export function parseHeal(text: string, timeZone: string, now: Date): Outcome<He
   if (!f.ok) return f;
   const [dateText, ...extra] = f.value.args;
   if (dateText === undefined) return refuse('missing_date', 'Which date? Give one.');
-  if (extra.length > 0) return refuse('extra_args', 'Give one date (heal one date at a time).');
-  const d = parseDate(dateText, timeZone, now, 1);
+  // `2026-01-20';` is a date with text glued to it: say so, rather than "not a date".
+  const glued = /^(\d{4}-\d{2}-\d{2}|today|yesterday)(\S+)$/i.exec(dateText);
+  const d = parseDate(glued?.[1] ?? dateText, timeZone, now, 1);
   if (!d.ok) return d;
+  const after = [...(glued?.[2] ? [glued[2]] : []), ...extra];
+  if (after.length > 0)
+    return refuse('extra_args', `${notUnderstood(after, 'after the date')} Heal one date at a time.`);
   return accept({ date: d.value, dryRun: f.value.flags.has('dry-run') });
+}
+
+/** "`DROP TABLE x;--` after the date is not understood." (the words as typed, clipped). */
+function notUnderstood(words: string[], where: string): string {
+  const text = words.join(' ');
+  const shown = text.length > 60 ? `${text.slice(0, 59)}…` : text;
+  return `\`${shown}\` ${where} is not understood.`;
 }

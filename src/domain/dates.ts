@@ -50,9 +50,10 @@ export function parseDate(text: string, timeZone: string, now: Date, maxFutureDa
   }
   const iso = input as IsoDate;
   if (daysBetween(today, iso) > maxFutureDays) {
+    // Name the latest date accepted rather than a count of days: 9999-12-31 is "2,914,000 days" ahead.
     return refuse(
       'future_date',
-      `\`${input}\` is more than ${maxFutureDays} days ahead of today (${today}).`,
+      `\`${input}\` is more than ${maxFutureDays === 1 ? '1 day' : `${maxFutureDays} days`} ahead of today (${today}): the latest date accepted is ${addDays(today, maxFutureDays)}.`,
     );
   }
   return accept(iso);

@@ -64,11 +64,18 @@ export type FunctionStateName =
   | 'UNKNOWN'
   | 'STATE_UNSPECIFIED';
 
+/** How a deployed function is triggered (an Eventarc trigger on a Pub/Sub topic is `pubsub`). */
+export type DeployedTrigger =
+  | { type: 'http' }
+  | { type: 'pubsub'; topic: string }
+  | { type: 'eventarc'; eventType: string };
+
 export interface FunctionState {
   name: string;
   state: FunctionStateName;
   revision?: string;
   triggerTopic?: string;
+  trigger?: DeployedTrigger;
   updateTime?: string;
   stateMessages: { severity: string; type: string; message: string }[];
 }
@@ -140,6 +147,23 @@ export interface RunJobsPort {
   cancelExecution(name: string): Promise<Probe<ExecutionState>>;
 }
 
+/** What status reads of Cloud Run Jobs. */
+export type JobsReadPort = Pick<RunJobsPort, 'listExecutions'>;
+
+/** A BigQuery table's metadata (tables.get). */
+export interface TableInfo {
+  /** `dataset.table` */
+  name: string;
+  /** When the table was last written (data or schema), RFC 3339. */
+  lastModifiedTime?: string;
+  numRows?: number;
+}
+
+export interface TablesPort {
+  /** `dataset.table` in the pipeline's project. */
+  getTable(name: string): Promise<Probe<TableInfo>>;
+}
+
 export interface DataChecksPort {
   /** Run one parameterized query returning a single number; `label` names the job. */
   scalar(sql: string, date: IsoDate, label: string): Promise<Probe<number>>;
@@ -152,6 +176,8 @@ export interface RunRecord {
   date: string;
   status: string;
   startedAt?: string;
+  /** The configured error-message field, when the run wrote one. */
+  error?: string;
 }
 
 export interface RunHistoryPort {
@@ -204,6 +230,12 @@ export interface TriggerPort {
     service: string;
     date: string;
     trigger: HttpTrigger | PubSubTrigger;
+    /**
+     * The same for every attempt of one step of one request (request id + step id), sent as
+     * the `Idempotency-Key` header or message attribute: a processor that already took it
+     * does not run the work again.
+     */
+    idempotencyKey?: string;
   }): Promise<Probe<{ detail: string }>>;
 }
 
@@ -213,6 +245,8 @@ export interface ErrorGroup {
   /** Crash signature id when the entries match one. */
   signature?: string;
   count: number;
+  /** Revisions the entries came from (`revision_name`), when the entries say. */
+  revisions?: string[];
   sample: string;
   firstSeen: string;
   lastSeen: string;
@@ -228,6 +262,20 @@ export interface MonitoringPort {
   serverErrorShare(services: string[], since: Date): Promise<Probe<Record<string, number | null>>>;
   /** Undelivered messages per subscription. */
   deadLetterBacklog(subscriptions: string[]): Promise<Probe<Record<string, number>>>;
+  /**
+   * Undelivered messages per subscription over the last `windowMinutes`, oldest sample first.
+   * A subscription with no sample in the window is left out.
+   */
+  deadLetterTrend(
+    subscriptions: string[],
+    windowMinutes: number,
+  ): Promise<Probe<Record<string, BacklogSample[]>>>;
+}
+
+export interface BacklogSample {
+  /** RFC 3339. */
+  at: string;
+  value: number;
 }
 
 /** Time, injectable for tests. */

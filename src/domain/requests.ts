@@ -78,11 +78,19 @@ export interface GuardedRequest {
   approver?: string;
   /** Who rejected, cancelled or asked for undo. */
   closedBy?: string;
+  /** The requester's reason, as typed in the plan modal. */
+  reason?: string;
   /** Set by a stop request; the runner checks it between steps. */
   cancelRequestedBy?: string;
   /** Instance id of the process running the steps. */
   runner?: string;
   heartbeatAt?: Date;
+  /**
+   * The instance that handed the run over when it shut down (SIGTERM). While it is still the
+   * runner the run is interrupted at once, without waiting for the heartbeat to go stale, and
+   * any instance's sweep resumes it; kept afterwards, so the thread can say what happened.
+   */
+  handedOverBy?: string;
   steps: StepRun[];
   /** Incremented by every write; the CAS token. */
   version: number;
@@ -91,6 +99,7 @@ export interface GuardedRequest {
 /** Running with a stale heartbeat → interrupted; pending or approved past expiry → expired. */
 export function effectiveState(request: GuardedRequest, now: Date, staleAfterMs: number): RequestState {
   if (request.state === 'running') {
+    if (handedOver(request)) return 'interrupted';
     const beat = (request.heartbeatAt ?? request.createdAt).getTime();
     return now.getTime() - beat > staleAfterMs ? 'interrupted' : 'running';
   }
@@ -99,6 +108,10 @@ export function effectiveState(request: GuardedRequest, now: Date, staleAfterMs:
   }
   return request.state;
 }
+
+/** Running, and its runner handed it over at shutdown: any instance may resume it now. */
+export const handedOver = (r: Pick<GuardedRequest, 'state' | 'runner' | 'handedOverBy'>): boolean =>
+  r.state === 'running' && r.handedOverBy !== undefined && r.handedOverBy === r.runner;
 
 const who = (id: string | undefined) => (id ? `<@${id}>` : 'someone');
 
@@ -140,6 +153,7 @@ export type RequestPatch = {
     | 'cancelRequestedBy'
     | 'runner'
     | 'heartbeatAt'
+    | 'handedOverBy'
     | 'steps'
     | 'mode'
     | 'threadTs'

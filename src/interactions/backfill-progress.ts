@@ -23,6 +23,24 @@ export function createBackfillWatcher(deps: {
   publish: (requestId: string) => Promise<void>;
 }): BackfillWatcher {
   const latest = new Map<string, BackfillProgress>();
+
+  async function show(p: BackfillProgress): Promise<void> {
+    try {
+      await deps.publish(p.requestId);
+      if (!p.stalled) return;
+      const r = await deps.store.get(p.requestId);
+      if (!r?.threadTs) return;
+      await deps.client.chat.postMessage({
+        channel: r.channel,
+        thread_ts: r.threadTs,
+        text: `<@${r.requester}> the backfill has made no progress for ${deps.stallMinutes} min`,
+        blocks: stallMessage(r, p, deps.stallMinutes),
+      });
+    } catch (error) {
+      deps.log.warn('backfill progress not shown', { request: p.requestId, error });
+    }
+  }
+
   return {
     lines(id) {
       const p = latest.get(id);
@@ -31,20 +49,8 @@ export function createBackfillWatcher(deps: {
     async onProgress(p) {
       latest.set(p.requestId, p);
       if (latest.size > 200) latest.delete(latest.keys().next().value as string);
-      try {
-        await deps.publish(p.requestId);
-        if (!p.stalled) return;
-        const r = await deps.store.get(p.requestId);
-        if (!r?.threadTs) return;
-        await deps.client.chat.postMessage({
-          channel: r.channel,
-          thread_ts: r.threadTs,
-          text: `<@${r.requester}> the backfill has made no progress for ${deps.stallMinutes} min`,
-          blocks: stallMessage(r, p, deps.stallMinutes),
-        });
-      } catch (error) {
-        deps.log.warn('backfill progress not shown', { request: p.requestId, error });
-      }
+      // Beside the watch, never awaited by it: Slack's trouble must not hold the backfill's step.
+      void show(p);
     },
   };
 }

@@ -7,7 +7,7 @@ import { makePlanSubmit } from './plan-submit.js';
 import { makeRequestAction } from './request-actions.js';
 import { makeRollbackButton } from './rollback.js';
 import { makeSelfHealButton, selfHealButtonIds } from './self-heal-buttons.js';
-import { makeOpenDeployVerify, makeOpenHeal, makeRefreshStatus } from './status-buttons.js';
+import { makeOpenDeployVerify, makeOpenHeal, makeRefreshStatus, makeShowFindings } from './status-buttons.js';
 
 export function register(app: App, deps: Deps): void {
   app.event('app_home_opened', makeHomeOpened(deps));
@@ -23,6 +23,7 @@ export function register(app: App, deps: Deps): void {
     app.action(id, requestAction);
   }
   app.action(actions.refreshStatus, makeRefreshStatus(deps));
+  app.action(actions.showFindings, makeShowFindings(deps));
   app.action(actions.openHeal, makeOpenHeal(deps));
   app.action(actions.openDeployVerify, makeOpenDeployVerify(deps));
   app.action(actions.rollback, makeRollbackButton(deps));

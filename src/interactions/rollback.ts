@@ -9,6 +9,7 @@ import { openPlanFlow } from '../commands/plan-flow.js';
 import type { Plan } from '../domain/plan.js';
 import { type Outcome, refuse } from '../domain/result.js';
 import { planRollback } from '../domain/rollback-plan.js';
+import { serviceNames } from '../domain/status.js';
 import { views } from '../ids.js';
 import { esc, section } from '../views/common.js';
 
@@ -35,7 +36,14 @@ export async function rollbackPlan(deps: Deps, service: string, to?: string): Pr
 export function openRollbackModal(
   deps: Deps,
   client: AllMiddlewareArgs['client'],
-  input: { triggerId: string; user: string; channel: string; service: string; to?: string },
+  input: {
+    triggerId: string;
+    user: string;
+    channel: string;
+    service: string;
+    to?: string;
+    respond?: (text: string) => Promise<unknown>;
+  },
 ): Promise<void> {
   return openPlanFlow(deps, client, input, {
     kind: 'rollback',
@@ -70,7 +78,7 @@ export const makeRollbackButton =
     } catch {
       // refused below
     }
-    const service = deps.config.phases.map((p) => p.service).find((s) => s === value.service);
+    const service = serviceNames(deps.config).find((s) => s === value.service);
     const to =
       typeof value.to === 'string' &&
       revisionPattern.test(value.to) &&

@@ -35,5 +35,6 @@ export const makeSelfHealButton =
       user: body.user.id,
       channel,
       action: which,
+      respond: (text) => respond({ response_type: 'ephemeral', replace_original: false, text }),
     });
   };

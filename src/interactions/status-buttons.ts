@@ -7,6 +7,7 @@ import { parseDate } from '../domain/dates.js';
 import { verifyDeploys } from '../domain/deploy-verify.js';
 import { deployVerifyFallback, deployVerifyMessage } from '../views/deploy-verify.js';
 import { statusFallback, statusMessage } from '../views/status.js';
+import { findingsMessage } from '../views/status-findings.js';
 
 type Args = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
@@ -31,6 +32,22 @@ export const makeRefreshStatus =
     });
   };
 
+/** Every finding of the report, to the one who asked: what the summary under the verdict had no room for. */
+export const makeShowFindings =
+  (deps: Deps) =>
+  async ({ ack, action, respond }: Args): Promise<void> => {
+    await ack();
+    const date = dateOf(deps, action.value);
+    if (!date.ok) return;
+    const report = await getStatus(deps, date.value, false);
+    await respond({
+      response_type: 'ephemeral',
+      replace_original: false,
+      text: statusFallback(report),
+      blocks: findingsMessage(report),
+    });
+  };
+
 export const makeOpenHeal =
   (deps: Deps) =>
   async ({ ack, action, body, client, respond }: Args): Promise<void> => {
@@ -50,6 +67,7 @@ export const makeOpenHeal =
       user: body.user.id,
       channel,
       date: date.value,
+      respond: (text) => respond({ response_type: 'ephemeral', replace_original: false, text }),
     });
   };
 

@@ -28,7 +28,11 @@ interface CommonDriverOptions {
   defaultUserId?: string;
   /** Where commands are typed when a call names no channel. Default `C0OPS`. */
   defaultChannelId?: string;
-  /** How long to wait for the app's answer. Default 10 s over HTTP, 3 s (Slack's ack deadline) over Socket Mode. */
+  /**
+   * How long to wait for the app's ack; default 3 s, Slack's deadline for every command, action
+   * and view submission (docs.slack.dev/interactivity/handling-user-interaction). A later ack
+   * fails the call, as Slack would show the person an error.
+   */
   timeoutMs?: number;
 }
 
@@ -51,7 +55,14 @@ export interface SendOptions {
   badSignature?: boolean;
   /** `X-Slack-Request-Timestamp` in seconds (and signed with it); default now. */
   timestamp?: number;
+  /** Send as Slack's retry: `X-Slack-Retry-Num` and `X-Slack-Retry-Reason`. */
+  retry?: { num: number; reason: string };
 }
+
+/** What went over the wire, to send again byte for byte (`Driver.replay`). */
+export type Sent =
+  | { via: 'http'; body: string; timestamp: number }
+  | { via: 'socket'; envelope: SocketEnvelope & { envelope_id: string } };
 
 export interface CommandOptions extends SendOptions {
   userId?: string;
@@ -81,6 +92,8 @@ export interface Delivery {
   /** `body` parsed when it is JSON. */
   json: unknown;
   triggerId: string;
+  /** What went over the wire, for replay and retry tests. */
+  wire?: Sent;
 }
 
 export interface CommandDelivery extends Delivery {
@@ -94,7 +107,7 @@ export interface ActionDelivery extends Delivery {
 
 export interface SubmitDelivery extends Delivery {
   /** What happened to the view after the ack (`errors` keeps it open). */
-  outcome: 'closed' | 'errors' | 'updated' | 'pushed' | 'cleared' | 'none';
+  outcome: 'closed' | 'errors' | 'updated' | 'pushed' | 'cleared' | 'refused' | 'none';
 }
 
 /** A value for one input in `submitView`: Slack's state object, or shorthand (a string or a list of option values). */
@@ -116,9 +129,26 @@ export interface Driver {
   closeView(viewId: string, opts?: SendOptions & { force?: boolean }): Promise<Delivery & { sent: boolean }>;
   /** A command over Socket Mode whatever `via` says; resolves with the ack. */
   socketCommand(text: string, as?: CommandOptions): Promise<CommandDelivery & { ack: SocketAck }>;
+  /**
+   * Send a delivery again, exactly as it was (same body, timestamp and signature, or the same
+   * envelope id): a replay, or with `retry` Slack's own retry (HTTP headers; Socket Mode
+   * `retry_attempt`/`retry_reason`). Can go to another instance's URL with `appUrl`.
+   */
+  replay(
+    delivery: Delivery,
+    opts?: { retry?: { num: number; reason: string }; appUrl?: string },
+  ): Promise<{ status: number; body: string }>;
 }
 
 const verificationToken = 'fake-verification-token';
+
+/** Slack's ack deadline. */
+export const ACK_DEADLINE_MS = 3000;
+
+/** The app did not ack within the deadline; Slack would have shown the person an error. */
+export class AckTimeout extends Error {
+  override readonly name = 'AckTimeout';
+}
 
 export function createDriver(opts: DriverOptions): Driver {
   const fake = opts.fakeSlack;
@@ -135,38 +165,58 @@ export function createDriver(opts: DriverOptions): Driver {
     return `${Math.floor(Date.now() / 1000)}.${String(actionCount).padStart(6, '0')}`;
   };
 
-  async function deliverHttp(body: string, send: SendOptions): Promise<{ status: number; body: string }> {
+  async function deliverHttp(
+    body: string,
+    send: SendOptions,
+    appUrl?: string,
+  ): Promise<{ status: number; body: string; wire: Sent }> {
     if (opts.via === 'socket') throw new Error('this driver delivers over Socket Mode');
     const timestamp = send.timestamp ?? Math.floor(Date.now() / 1000);
     const secret = send.badSignature ? `${opts.signingSecret}-wrong` : opts.signingSecret;
     const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
-    const response = await fetch(opts.appUrl, {
+    const deadline = opts.timeoutMs ?? ACK_DEADLINE_MS;
+    const response = await fetch(appUrl ?? opts.appUrl, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
         'x-slack-request-timestamp': String(timestamp),
         'x-slack-signature': signature,
         'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
+        ...(send.retry
+          ? { 'x-slack-retry-num': String(send.retry.num), 'x-slack-retry-reason': send.retry.reason }
+          : {}),
       },
       body,
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+      signal: AbortSignal.timeout(deadline),
+    }).catch((error: unknown) => {
+      if ((error as Error).name === 'TimeoutError') throw new AckTimeout(ackTimeoutMessage(body, deadline));
+      throw error;
     });
-    return { status: response.status, body: await response.text() };
+    return {
+      status: response.status,
+      body: await response.text(),
+      wire: { via: 'http', body, timestamp },
+    };
   }
 
   async function deliverSocket(
     envelope: SocketEnvelope,
-  ): Promise<{ status: number; body: string; ack: SocketAck }> {
-    const ack = await fake.socketMode.send(envelope, { timeoutMs: opts.timeoutMs ?? 3000 });
+  ): Promise<{ status: number; body: string; ack: SocketAck; wire: Sent }> {
+    const ack = await fake.socketMode.send(envelope, { timeoutMs: opts.timeoutMs ?? ACK_DEADLINE_MS });
     const payload = ack.payload ?? {};
-    return { status: 200, body: Object.keys(payload).length > 0 ? JSON.stringify(payload) : '', ack };
+    return {
+      status: 200,
+      body: Object.keys(payload).length > 0 ? JSON.stringify(payload) : '',
+      ack,
+      wire: { via: 'socket', envelope: { ...envelope, envelope_id: ack.envelope_id } },
+    };
   }
 
   /** Interactivity: `payload=<json>` over HTTP, an `interactive` envelope over Socket Mode. */
   async function deliverInteractive(
     payload: object,
     send: SendOptions,
-  ): Promise<{ status: number; body: string }> {
+  ): Promise<{ status: number; body: string; wire: Sent }> {
     if (opts.via === 'socket') {
       return deliverSocket({ type: 'interactive', payload: payload as Json, accepts_response_payload: true });
     }
@@ -324,7 +374,28 @@ export function createDriver(opts: DriverOptions): Driver {
     return { ...answer, json: parseJson(answer.body), triggerId: '', sent: true };
   }
 
-  return { command, action, submitView, closeView, socketCommand };
+  async function replay(
+    delivery: Delivery,
+    o: { retry?: { num: number; reason: string }; appUrl?: string } = {},
+  ): Promise<{ status: number; body: string }> {
+    const sent = delivery.wire;
+    if (!sent) throw new Error('this delivery recorded nothing to replay');
+    if (sent.via === 'http') {
+      const { status, body } = await deliverHttp(
+        sent.body,
+        { timestamp: sent.timestamp, ...(o.retry ? { retry: o.retry } : {}) },
+        o.appUrl,
+      );
+      return { status, body };
+    }
+    const { status, body } = await deliverSocket({
+      ...sent.envelope,
+      ...(o.retry ? { retry_attempt: o.retry.num, retry_reason: o.retry.reason } : {}),
+    });
+    return { status, body };
+  }
+
+  return { command, action, submitView, closeView, socketCommand, replay };
 }
 
 // ---- finding what to click ----
@@ -558,6 +629,18 @@ function openViews(fake: FakeSlack): string {
       .map((v) => `${v.id} ${v.callback_id}`)
       .join(', ') || 'none'
   );
+}
+
+/** Names what was not acked (the command, or the payload's type) without the whole body. */
+function ackTimeoutMessage(body: string, ms: number): string {
+  const form = new URLSearchParams(body);
+  let what = form.get('command') ?? 'a request';
+  const payload = form.get('payload');
+  if (payload) {
+    const p = parseJson(payload) as { type?: string; view?: { callback_id?: string } } | undefined;
+    what = `a ${p?.type ?? 'payload'}${p?.view?.callback_id ? ` of ${p.view.callback_id}` : ''}`;
+  }
+  return `the app did not ack ${what} within ${ms} ms: Slack would show the person an error`;
 }
 
 function parseJson(body: string): unknown {

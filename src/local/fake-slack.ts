@@ -9,7 +9,17 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ViewOutput, ViewStateValue } from '@slack/bolt';
+import { type MessageRefusal, validateMessage, validateView } from './block-kit-validator.js';
 import { FakeSocketMode } from './socket-mode.js';
+
+export {
+  blockTextLength,
+  type MessageRefusal,
+  type Surface,
+  validateBlocks,
+  validateMessage,
+  validateView,
+} from './block-kit-validator.js';
 
 type Json = Record<string, unknown>;
 
@@ -25,7 +35,15 @@ export interface FakeSlackOptions {
   triggerTtlMs?: number;
   /** Answer `not_authed` to calls without a token, as Slack does. Default true. */
   requireToken?: boolean;
+  /**
+   * The bot token's scopes; default `botScopes` (manifest.yml's). Without `chat:write.public`,
+   * posting in a public channel the bot is not in is `not_in_channel`.
+   */
+  scopes?: readonly string[];
 }
+
+/** The bot scopes manifest.yml asks for. */
+export const botScopes = ['commands', 'chat:write', 'chat:write.public', 'usergroups:read'] as const;
 
 /** Who the fake workspace and its bot are; pass `botId`/`botUserId` to Bolt so it skips `auth.test`. */
 export interface FakeSlackIdentity {
@@ -79,8 +97,8 @@ export interface SlackMessage {
   latest_reply?: string;
   edited?: { user: string; ts: string };
   reactions?: Reaction[];
-  /** How it got there. */
-  via: 'chat.postMessage' | 'response_url' | 'ack';
+  /** How it got there: a call of the app, or `person` for one typed by a user (`postAsUser`). */
+  via: 'chat.postMessage' | 'response_url' | 'ack' | 'person';
 }
 
 /** A message only `user` sees. */
@@ -136,13 +154,51 @@ export type WorkspaceChange =
   | { kind: 'view'; action: 'opened' | 'updated' | 'closed' | 'published'; user: string; viewId: string }
   | { kind: 'reset' };
 
+/**
+ * A call Slack refused (`ok: false`), so nothing was shown or changed: what the console shows in place of
+ * the message or modal. Transport faults (429, 5xx) are not refusals: the client retries those.
+ */
+export interface Refusal {
+  /** The recorded call's `seq` (for an `ack`, which is not a call, the last call's). */
+  seq: number;
+  /** The Web API method, `response_url`, or `ack` (a command's or view submission's HTTP answer). */
+  method: string;
+  error: string;
+  /** `response_metadata.messages`: each names a JSON pointer. */
+  messages: string[];
+  /** Where it would have shown. A message: `channel` (and `threadTs`); an update of one: `ts`. */
+  channel?: string;
+  ts?: string;
+  threadTs?: string;
+  /** Ephemeral messages and views: the one user who would have seen it. */
+  user?: string;
+  ephemeral?: boolean;
+  /** A modal or Home tab (views.*); `viewId` when an open view was to change. */
+  view?: 'modal' | 'home';
+  viewId?: string;
+  /** The newest message ts when refused, so a refused post can be placed where it would have been. */
+  afterTs: string;
+}
+
 export interface FakeSlackEvents {
   call: [call: RecordedCall];
   change: [change: WorkspaceChange];
+  refused: [refusal: Refusal];
 }
 
 /** Errors `failNext` knows by name; any other string is answered as `{ok:false, error}`. */
 export type InjectedError = 'ratelimited' | 'channel_not_found' | 'expired_trigger_id' | (string & {});
+
+/**
+ * A transport-level failure: 429 `{ok:false, error:'ratelimited'}` with a `Retry-After` header (as Slack
+ * rate-limits, docs.slack.dev/apis/web-api/rate-limits), or a server error, 500 `fatal_error` /
+ * 503 `service_unavailable`, which the WebClient treats as retryable.
+ */
+export interface HttpFault {
+  status: 429 | 500 | 503;
+  /** Seconds in the `Retry-After` header of a 429. Default 1. */
+  retryAfterSec?: number;
+}
 
 export interface WaitOptions {
   /** Default 5000. */
@@ -202,8 +258,16 @@ class ApiError extends Error {
 
 interface Fault {
   error: InjectedError;
+  /** 200 for an `{ok:false, error}` refusal; 429, 500 or 503 otherwise. */
+  status: number;
   retryAfterSeconds: number;
   remaining: number;
+}
+
+/** A fault answered to every call of a method until `until` (`Date.now()` ms). */
+interface FaultWindow {
+  fault: Fault;
+  until: number;
 }
 
 interface Delay {
@@ -229,31 +293,13 @@ interface Waiter {
   reject: (error: Error) => void;
 }
 
-/** Slack's published limits that the real API enforces with `invalid_blocks`/`invalid_arguments`. */
-const limits = {
-  messageBlocks: 50,
-  viewBlocks: 100,
-  blockId: 255,
-  actionId: 255,
-  headerText: 150,
-  sectionText: 3000,
-  fields: 10,
-  fieldText: 2000,
-  buttonText: 75,
-  buttonValue: 2000,
-  url: 3000,
-  actionsElements: 25,
-  contextElements: 10,
-  viewTitle: 24,
-  privateMetadata: 3000,
-  callbackId: 255,
-} as const;
-
 export class FakeSlack extends EventEmitter<FakeSlackEvents> {
   readonly identity: FakeSlackIdentity;
   readonly socketMode: FakeSocketMode;
   private readonly triggerTtlMs: number;
   private readonly requireToken: boolean;
+  private readonly initialScopes: readonly string[];
+  private scopes: Set<string>;
   private baseUrl = '';
   private server: Server | undefined;
   private readonly mounts: {
@@ -274,6 +320,8 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
   private channels = new Map<string, SlackChannel>();
   private usergroups = new Map<string, string[]>();
   private faults = new Map<string, Fault[]>();
+  private faultWindows = new Map<string, FaultWindow[]>();
+  private refusalLog: Refusal[] = [];
   private delays = new Map<string, Delay[]>();
   private responseUrls = new Map<string, ResponseUrlState>();
   private triggers = new Map<string, Trigger>();
@@ -290,6 +338,8 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
     };
     this.triggerTtlMs = opts.triggerTtlMs ?? 3000;
     this.requireToken = opts.requireToken ?? true;
+    this.initialScopes = opts.scopes ?? botScopes;
+    this.scopes = new Set(this.initialScopes);
     this.socketMode = new FakeSocketMode({ appId: this.identity.appId });
     this.seed();
   }
@@ -347,10 +397,13 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
     this.viewStacks = new Map();
     this.homeViews = new Map();
     this.faults = new Map();
+    this.faultWindows = new Map();
+    this.refusalLog = [];
     this.delays = new Map();
     this.responseUrls = new Map();
     this.triggers = new Map();
     this.handlers.clear();
+    this.scopes = new Set(this.initialScopes);
     this.seed();
     this.emit('change', { kind: 'reset' });
   }
@@ -381,6 +434,11 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
           (m) => m.thread_ts === undefined || m.thread_ts === m.ts || m.subtype === 'thread_broadcast',
         );
     return structuredClone(shown);
+  }
+
+  /** The calls Slack refused (oldest first, the last 200), e.g. `invalid_blocks`; see `Refusal`. */
+  refusals(): Refusal[] {
+    return structuredClone(this.refusalLog);
   }
 
   /** Channels that have at least one message, in the order they got their first. */
@@ -449,25 +507,73 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
   }
 
   /** `usergroups.users.list` answers from this map; unknown ids get `no_such_subteam`. */
+  /** Replace the bot token's scopes (e.g. without `chat:write.public`). */
+  setScopes(scopes: readonly string[]): void {
+    this.scopes = new Set(scopes);
+  }
+
   setUsergroup(usergroupId: string, userIds: string[]): void {
     this.usergroups.set(usergroupId, [...userIds]);
+  }
+
+  /**
+   * A message a person typed in `channel` (not the app's): the app cannot `chat.update` or `chat.delete`
+   * it (`cant_update_message`, `cant_delete_message`). Returns its ts.
+   */
+  postAsUser(channel: string, user: string, text: string): string {
+    const id = this.resolveChannelId(channel) ?? channel;
+    const message = this.postMessage(id, { text }, 'person');
+    message.user = user;
+    delete message.bot_id;
+    delete message.app_id;
+    return message.ts;
   }
 
   // ---- fault injection ----
 
   /**
    * The next `times` (default 1) calls of `method` fail: `ratelimited` as HTTP 429 with
-   * `Retry-After` (default 1 s), anything else as HTTP 200 `{ok:false, error}`. `method` may be
-   * `response_url` (failures there are HTTP 404, as for an expired URL).
+   * `Retry-After` (default 1 s), anything else as HTTP 200 `{ok:false, error}`; or, given an
+   * `HttpFault`, with that HTTP status: `failNext('chat.update', { status: 429, retryAfterSec: 1, times: 10 })`.
+   * `method` may be `response_url` (refusals there are HTTP 404, as for an expired URL).
    */
   failNext(
     method: string,
-    error: InjectedError,
+    error: InjectedError | (HttpFault & { times?: number }),
     opts: { times?: number; retryAfterSeconds?: number } = {},
   ): void {
+    const fault =
+      typeof error === 'string'
+        ? namedFault(error, opts.retryAfterSeconds ?? 1, opts.times ?? 1)
+        : httpFault(error, error.times ?? opts.times ?? 1);
     const queue = this.faults.get(method) ?? [];
-    queue.push({ error, retryAfterSeconds: opts.retryAfterSeconds ?? 1, remaining: opts.times ?? 1 });
+    queue.push(fault);
     this.faults.set(method, queue);
+  }
+
+  /**
+   * Every call of `method` for the next `ms` milliseconds (from now, by `Date.now()`) fails with
+   * `fault`: `failFor('chat.update', 10_000, { status: 429, retryAfterSec: 1 })` is a 10-second burst
+   * of rate limiting, `failFor('chat.update', 40_000, { status: 500 })` a 40-second outage. `method`
+   * may be `response_url`. While a window is open it wins over `failNext`, whose queue stays untouched;
+   * of overlapping windows the one added first answers, so `failFor(m, 10_000, 429)` then
+   * `failFor(m, 50_000, 500)` is ten seconds of 429s followed by forty of 500s.
+   */
+  failFor(method: string, ms: number, fault: HttpFault): void {
+    const windows = this.faultWindows.get(method) ?? [];
+    windows.push({ fault: httpFault(fault, Number.POSITIVE_INFINITY), until: Date.now() + ms });
+    this.faultWindows.set(method, windows);
+  }
+
+  /** Forget the injected faults (queued and timed) of `method`, or of every method. */
+  clearFaults(method?: string): void {
+    if (method === undefined) {
+      this.faults.clear();
+      this.faultWindows.clear();
+      return;
+    }
+    this.faults.delete(method);
+    this.faultWindows.delete(method);
   }
 
   /** Delay the answer to the next `times` (default 1) calls of `method`. */
@@ -564,18 +670,40 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
     if (!state) return;
     const payload = typeof body === 'string' ? { text: body } : isRecord(body) ? body : undefined;
     if (!payload || (payload.text === undefined && payload.blocks === undefined)) return;
+    const refusal = validateMessage(messageContent(payload));
+    if (refusal) {
+      // Slack shows nothing for an ack it cannot render; there is no call to answer, only the refusal.
+      const target = responseRefusalTarget(state.target, payload);
+      this.noteRefusal('ack', payload, refusalBody(refusal), target);
+      return;
+    }
     this.applyResponse(state, payload, 'ack');
   }
 
   /**
    * Applies the app's answer to a view_submission: nothing or no `response_action` closes the view;
-   * `errors` keeps it open with the errors; `update`, `push` and `clear` do what they say.
+   * `errors` keeps it open with the errors; `update`, `push` and `clear` do what they say. A view Slack
+   * would refuse in `update` or `push` changes nothing, is noted as a refusal (method `ack`) and answers
+   * `refused` (Slack keeps the modal open with a generic error).
    */
-  applyViewSubmission(viewId: string, body: unknown): 'closed' | 'errors' | 'updated' | 'pushed' | 'cleared' {
+  applyViewSubmission(
+    viewId: string,
+    body: unknown,
+  ): 'closed' | 'errors' | 'updated' | 'pushed' | 'cleared' | 'refused' {
     const found = this.findView(viewId);
     if (!found) throw new Error(`view ${viewId} is not open (open: ${this.openViewIds()})`);
     const response = isRecord(body) ? body : {};
     const user = found.view.user;
+    if (response.response_action === 'update' || response.response_action === 'push') {
+      const problems = isRecord(response.view)
+        ? validateView(response.view, 'modal')
+        : ['[ERROR] missing required field: view [json-pointer:/view]'];
+      if (problems.length > 0) {
+        const answer = { ok: false, error: 'invalid_arguments', response_metadata: { messages: problems } };
+        this.noteRefusal('ack', response, answer, { view: 'modal', user, viewId });
+        return 'refused';
+      }
+    }
     switch (response.response_action) {
       case 'errors': {
         found.view.errors = isRecord(response.errors) ? (response.errors as Record<string, string>) : {};
@@ -646,19 +774,10 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
 
     const fault = this.takeFault(method);
     if (fault) {
-      if (fault.error === 'ratelimited') {
-        const headers = { 'retry-after': String(fault.retryAfterSeconds) };
-        return this.answer(
-          res,
-          method,
-          args,
-          token !== undefined,
-          429,
-          { ok: false, error: 'ratelimited' },
-          headers,
-        );
-      }
-      return this.answer(res, method, args, token !== undefined, 200, { ok: false, error: fault.error });
+      const response = { ok: false, error: fault.error };
+      this.answer(res, method, args, token !== undefined, fault.status, response, faultHeaders(fault));
+      if (fault.status === 200) this.noteRefusal(method, args, response);
+      return;
     }
 
     let response: Json;
@@ -669,6 +788,67 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
       response = { ok: false, error: error.code, ...error.extra };
     }
     this.answer(res, method, args, token !== undefined, 200, response);
+    if (response.ok === false) this.noteRefusal(method, args, response);
+  }
+
+  /** Records and emits a refusal of a call that would have shown something (see `Refusal`). */
+  private noteRefusal(method: string, args: Json, response: Json, target?: Partial<Refusal>): void {
+    const where = target ?? this.refusalTarget(method, args);
+    if (!where) return;
+    const metadata = isRecord(response.response_metadata) ? response.response_metadata : {};
+    const refusal: Refusal = {
+      ...where,
+      seq: this.seq,
+      method,
+      error: asString(response.error) ?? 'unknown_error',
+      messages: stringArray(metadata.messages),
+      afterTs: this.tsCount === 0 ? '0' : this.currentTs(),
+    };
+    this.refusalLog.push(refusal);
+    if (this.refusalLog.length > 200) this.refusalLog.shift();
+    this.emit('refused', refusal);
+  }
+
+  /** Where a refused Web API call would have shown; undefined for methods that show nothing. */
+  private refusalTarget(method: string, args: Json): Partial<Refusal> | undefined {
+    const channelArg = asString(args.channel);
+    const channel = channelArg === undefined ? undefined : (this.resolveChannelId(channelArg) ?? channelArg);
+    const threadTs = asString(args.thread_ts);
+    const inChannel = { ...(channel ? { channel } : {}), ...(threadTs ? { threadTs } : {}) };
+    switch (method) {
+      case 'chat.postMessage':
+        return inChannel;
+      case 'chat.postEphemeral': {
+        const user = asString(args.user);
+        return { ...inChannel, ephemeral: true, ...(user ? { user } : {}) };
+      }
+      case 'chat.update': {
+        const ts = asString(args.ts);
+        return { ...(channel ? { channel } : {}), ...(ts ? { ts } : {}) };
+      }
+      case 'views.open':
+      case 'views.push': {
+        const user = this.triggers.get(asString(args.trigger_id) ?? '')?.user;
+        return { view: 'modal', ...(user ? { user } : {}) };
+      }
+      case 'views.update': {
+        const viewId = asString(args.view_id);
+        const found =
+          viewId !== undefined
+            ? this.findView(viewId)
+            : this.findViewByExternalId(asString(args.external_id) ?? '');
+        return {
+          view: 'modal',
+          ...(found ? { user: found.view.user, viewId: found.view.id } : viewId ? { viewId } : {}),
+        };
+      }
+      case 'views.publish': {
+        const user = asString(args.user_id);
+        return { view: 'home', ...(user ? { user } : {}) };
+      }
+      default:
+        return undefined;
+    }
   }
 
   private async dispatch(method: string, args: Json, token: string | undefined): Promise<Json> {
@@ -714,6 +894,10 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
   }
 
   private takeFault(method: string): Fault | undefined {
+    const now = Date.now();
+    const windows = this.faultWindows.get(method)?.filter((w) => w.until > now);
+    if (windows) this.faultWindows.set(method, windows);
+    if (windows?.[0]) return windows[0].fault;
     const queue = this.faults.get(method);
     const fault = queue?.[0];
     if (!queue || !fault) return undefined;
@@ -747,9 +931,8 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
     await this.applyDelay('response_url');
     const fault = this.takeFault('response_url');
     if (fault) {
-      const status = fault.error === 'ratelimited' ? 429 : 404;
-      const headers: Record<string, string> =
-        status === 429 ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
+      // A refusal of a response_url post is a 404 (as for an expired URL); transport faults keep their status.
+      const status = fault.status === 200 ? 404 : fault.status;
       return this.answer(
         res,
         'response_url',
@@ -757,17 +940,22 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
         false,
         status,
         { ok: false, error: fault.error },
-        headers,
+        faultHeaders(fault),
       );
     }
     const state = this.responseUrls.get(id);
+    const refuse = (status: number, response: Json) => {
+      this.answer(res, 'response_url', body, false, status, response);
+      if (state) this.noteRefusal('response_url', body, response, responseRefusalTarget(state.target, body));
+    };
     // A response_url works five times within 30 minutes (docs.slack.dev/interactivity/handling-user-interaction).
     if (!state || Date.now() - state.createdAt > 30 * 60_000) {
-      return this.answer(res, 'response_url', body, false, 404, { ok: false, error: 'expired_url' });
+      return refuse(404, { ok: false, error: 'expired_url' });
     }
-    if (state.uses >= 5) {
-      return this.answer(res, 'response_url', body, false, 404, { ok: false, error: 'used_url' });
-    }
+    if (state.uses >= 5) return refuse(404, { ok: false, error: 'used_url' });
+    // Like an incoming webhook, a response_url answers a payload it refuses with HTTP 400.
+    const refusal = asBool(body.delete_original) ? undefined : validateMessage(messageContent(body));
+    if (refusal) return refuse(400, refusalBody(refusal));
     state.uses += 1;
     this.applyResponse(state, body, 'response_url');
     this.answer(res, 'response_url', body, false, 200, { ok: true });
@@ -836,11 +1024,10 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
     }),
 
     'chat.postMessage': (args) => {
-      const channel = this.requireChannel(args.channel);
+      const channel = this.requirePostable(args.channel);
       const content = messageContent(args);
       if (!hasContent(content)) throw new ApiError('no_text');
-      const problems = validateBlocks(content.blocks, 'message');
-      if (problems.length > 0) throw invalidBlocks(problems);
+      checkMessage(content);
       const threadTs = asString(args.thread_ts);
       const message = this.postMessage(
         channel,
@@ -854,13 +1041,12 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
     },
 
     'chat.postEphemeral': (args) => {
-      const channel = this.requireChannel(args.channel);
+      const channel = this.requirePostable(args.channel);
       const user = asString(args.user);
       if (!user || !this.lookupUser(user)) throw new ApiError('user_not_found');
       const content = messageContent(args);
       if (!hasContent(content)) throw new ApiError('no_text');
-      const problems = validateBlocks(content.blocks, 'message');
-      if (problems.length > 0) throw invalidBlocks(problems);
+      checkMessage(content);
       const message = this.postEphemeral(
         channel,
         user,
@@ -879,8 +1065,7 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
       if (message.user !== this.identity.botUserId) throw new ApiError('cant_update_message');
       const content = messageContent(args);
       if (!hasContent(content)) throw new ApiError('no_text');
-      const problems = validateBlocks(content.blocks, 'message');
-      if (problems.length > 0) throw invalidBlocks(problems);
+      checkMessage(content);
       replaceContent(message, this.normalizeContent(content));
       message.edited = { user: this.identity.botUserId, ts: this.nextTs() };
       this.emit('change', { kind: 'message', action: 'updated', channel, ts });
@@ -1070,6 +1255,11 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
 
   private nextTs(): string {
     this.tsCount += 1;
+    return this.currentTs();
+  }
+
+  /** The last ts handed out. */
+  private currentTs(): string {
     const seconds = 1700000000 + Math.floor(this.tsCount / 10000);
     return `${seconds}.${String((this.tsCount % 10000) * 100).padStart(6, '0')}`;
   }
@@ -1080,6 +1270,29 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
     if (userIdPattern.test(channel)) return dmChannel(channel);
     const name = channel.replace(/^#/, '');
     return [...this.channels.values()].find((c) => c.name === name)?.id;
+  }
+
+  /**
+   * A channel the bot may post in, as chat.postMessage decides
+   * (docs.slack.dev/reference/methods/chat.postMessage, errors): a channel it is in; a public one
+   * it is not in only with `chat:write.public` (else `not_in_channel`); a user id (its own DM with
+   * that user). An unknown id, a private channel or a DM it is not in: `channel_not_found`.
+   * Applied to chat.postEphemeral too, where the reference is less clear: stricter.
+   */
+  private requirePostable(value: unknown): string {
+    const id = this.requireChannel(value);
+    const raw = asString(value) ?? '';
+    if (userIdPattern.test(raw) && this.lookupUser(raw)) return id;
+    const info = this.lookupChannel(id);
+    const ownDm = id.startsWith('D') && [...this.users.keys()].some((u) => dmChannel(u) === id);
+    if (!info) {
+      if (ownDm) return id;
+      throw new ApiError('channel_not_found');
+    }
+    if (info.members.includes(this.identity.botUserId)) return id;
+    if (info.is_private || info.is_im) throw new ApiError('channel_not_found');
+    if (!this.scopes.has('chat:write.public')) throw new ApiError('not_in_channel');
+    return id;
   }
 
   private requireChannel(value: unknown): string {
@@ -1556,186 +1769,55 @@ function carryState(
   return merged;
 }
 
-function invalidBlocks(problems: string[]): ApiError {
-  return new ApiError('invalid_blocks', { errors: problems, response_metadata: { messages: problems } });
+function namedFault(error: InjectedError, retryAfterSeconds: number, times: number): Fault {
+  return { error, status: error === 'ratelimited' ? 429 : 200, retryAfterSeconds, remaining: times };
 }
 
-function validateView(view: Json, surface: 'modal' | 'home'): string[] {
-  const problems: string[] = [];
-  if (surface === 'modal') {
-    if (view.type !== 'modal') problems.push(`[ERROR] must be 'modal' [json-pointer:/view/type]`);
-    checkPlainText(view.title, '/view/title', limits.viewTitle, problems, true);
-    checkPlainText(view.submit, '/view/submit', limits.viewTitle, problems, false);
-    checkPlainText(view.close, '/view/close', limits.viewTitle, problems, false);
-    const hasInput = Array.isArray(view.blocks) && view.blocks.some((b) => isRecord(b) && b.type === 'input');
-    if (hasInput && view.submit === undefined) {
-      problems.push(
-        '[ERROR] submit is required when an input block is within the view [json-pointer:/view/submit]',
-      );
-    }
-  }
-  if ((asString(view.private_metadata)?.length ?? 0) > limits.privateMetadata) {
-    problems.push(
-      `[ERROR] must be less than ${limits.privateMetadata + 1} characters [json-pointer:/view/private_metadata]`,
-    );
-  }
-  if ((asString(view.callback_id)?.length ?? 0) > limits.callbackId) {
-    problems.push(
-      `[ERROR] must be less than ${limits.callbackId + 1} characters [json-pointer:/view/callback_id]`,
-    );
-  }
-  if (!Array.isArray(view.blocks)) {
-    problems.push('[ERROR] missing required field: blocks [json-pointer:/view/blocks]');
-    return problems;
-  }
-  return problems.concat(validateBlocks(view.blocks, surface, '/view/blocks'));
+function httpFault(fault: HttpFault, times: number): Fault {
+  const error =
+    fault.status === 429 ? 'ratelimited' : fault.status === 500 ? 'fatal_error' : 'service_unavailable';
+  return { error, status: fault.status, retryAfterSeconds: fault.retryAfterSec ?? 1, remaining: times };
 }
 
-/** The subset of Block Kit's published limits that bots trip over; Slack answers these as errors. */
-export function validateBlocks(
-  blocks: unknown[] | undefined,
-  surface: 'message' | 'modal' | 'home',
-  pointer = '/blocks',
-): string[] {
-  if (!blocks) return [];
-  const problems: string[] = [];
-  const max = surface === 'message' ? limits.messageBlocks : limits.viewBlocks;
-  if (blocks.length > max)
-    problems.push(`[ERROR] no more than ${max} items allowed [json-pointer:${pointer}]`);
-  const blockIds = new Set<string>();
-  blocks.forEach((block, i) => {
-    const at = `${pointer}/${i}`;
-    if (!isRecord(block) || typeof block.type !== 'string') {
-      problems.push(`[ERROR] must provide an object with a type [json-pointer:${at}]`);
-      return;
-    }
-    if (typeof block.block_id === 'string') {
-      if (block.block_id.length > limits.blockId) {
-        problems.push(
-          `[ERROR] must be less than ${limits.blockId + 1} characters [json-pointer:${at}/block_id]`,
-        );
-      }
-      if (blockIds.has(block.block_id))
-        problems.push(`[ERROR] duplicate block_id [json-pointer:${at}/block_id]`);
-      blockIds.add(block.block_id);
-    }
-    switch (block.type) {
-      case 'header':
-        checkPlainText(block.text, `${at}/text`, limits.headerText, problems, true);
-        break;
-      case 'section': {
-        if (block.text === undefined && block.fields === undefined) {
-          problems.push(`[ERROR] must provide either text or fields [json-pointer:${at}]`);
-        }
-        if (block.text !== undefined) checkText(block.text, `${at}/text`, limits.sectionText, problems);
-        if (block.fields !== undefined) {
-          if (!Array.isArray(block.fields) || block.fields.length > limits.fields) {
-            problems.push(`[ERROR] no more than ${limits.fields} items allowed [json-pointer:${at}/fields]`);
-          } else {
-            block.fields.forEach((f, j) => {
-              checkText(f, `${at}/fields/${j}`, limits.fieldText, problems);
-            });
-          }
-        }
-        if (block.accessory !== undefined) checkElement(block.accessory, `${at}/accessory`, problems);
-        break;
-      }
-      case 'actions': {
-        const elements = Array.isArray(block.elements) ? block.elements : [];
-        if (elements.length === 0 || elements.length > limits.actionsElements) {
-          problems.push(
-            `[ERROR] must have 1 to ${limits.actionsElements} elements [json-pointer:${at}/elements]`,
-          );
-        }
-        const actionIds = new Set<string>();
-        elements.forEach((element, j) => {
-          checkElement(element, `${at}/elements/${j}`, problems);
-          const id = isRecord(element) ? element.action_id : undefined;
-          if (typeof id === 'string') {
-            if (actionIds.has(id))
-              problems.push(`[ERROR] duplicate action_id [json-pointer:${at}/elements/${j}/action_id]`);
-            actionIds.add(id);
-          }
-        });
-        break;
-      }
-      case 'context': {
-        const elements = Array.isArray(block.elements) ? block.elements : [];
-        if (elements.length === 0 || elements.length > limits.contextElements) {
-          problems.push(
-            `[ERROR] must have 1 to ${limits.contextElements} elements [json-pointer:${at}/elements]`,
-          );
-        }
-        break;
-      }
-      case 'input':
-        checkPlainText(block.label, `${at}/label`, 2000, problems, true);
-        if (!isRecord(block.element))
-          problems.push(`[ERROR] missing required field: element [json-pointer:${at}]`);
-        break;
-      default:
-        break;
-    }
-  });
-  return problems;
+function faultHeaders(fault: Fault): Record<string, string> {
+  return fault.status === 429 ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
 }
 
-function checkText(value: unknown, at: string, max: number, problems: string[]): void {
-  if (
-    !isRecord(value) ||
-    (value.type !== 'plain_text' && value.type !== 'mrkdwn') ||
-    typeof value.text !== 'string'
-  ) {
-    problems.push(`[ERROR] must be a text object [json-pointer:${at}]`);
-    return;
-  }
-  if (value.text.length === 0)
-    problems.push(`[ERROR] must be more than 0 characters [json-pointer:${at}/text]`);
-  if (value.text.length > max)
-    problems.push(`[ERROR] must be less than ${max + 1} characters [json-pointer:${at}/text]`);
+/** Throws Slack's answer to a message it refuses (see `validateMessage`). */
+function checkMessage(content: MessageContent): void {
+  const refusal = validateMessage(content);
+  if (refusal) throw refusalError(refusal);
 }
 
-function checkPlainText(
-  value: unknown,
-  at: string,
-  max: number,
-  problems: string[],
-  required: boolean,
-): void {
-  if (value === undefined) {
-    if (required) problems.push(`[ERROR] missing required field [json-pointer:${at}]`);
-    return;
-  }
-  if (isRecord(value) && value.type !== 'plain_text') {
-    problems.push(`[ERROR] must be 'plain_text' [json-pointer:${at}/type]`);
-    return;
-  }
-  checkText(value, at, max, problems);
+function refusalError(refusal: MessageRefusal): ApiError {
+  const { ok: _ok, error, ...extra } = refusalBody(refusal);
+  return new ApiError(refusal.error, extra);
 }
 
-function checkElement(element: unknown, at: string, problems: string[]): void {
-  if (!isRecord(element) || typeof element.type !== 'string') {
-    problems.push(`[ERROR] must provide an object with a type [json-pointer:${at}]`);
-    return;
+/** `errors` lists the problems without the `[ERROR] ` prefix, as Slack's `invalid_blocks` answers do. */
+function refusalBody(refusal: MessageRefusal): Json {
+  const errors = refusal.messages.map((m) => m.replace(/^\[ERROR\] /, ''));
+  return {
+    ok: false,
+    error: refusal.error,
+    ...(refusal.error === 'invalid_blocks' ? { errors } : {}),
+    response_metadata: { messages: refusal.messages },
+  };
+}
+
+/** Where a refused response_url post (or ack) would have shown. */
+function responseRefusalTarget(target: ResponseTarget, body: Json): Partial<Refusal> {
+  const original = asBool(body.replace_original) ? target.message : undefined;
+  if (original) {
+    return original.ephemeral
+      ? { channel: target.channel, user: target.user, ephemeral: true, ts: original.ts }
+      : { channel: target.channel, ts: original.ts };
   }
-  if (typeof element.action_id === 'string' && element.action_id.length > limits.actionId) {
-    problems.push(
-      `[ERROR] must be less than ${limits.actionId + 1} characters [json-pointer:${at}/action_id]`,
-    );
-  }
-  if (element.type !== 'button') return;
-  checkPlainText(element.text, `${at}/text`, limits.buttonText, problems, true);
-  if (typeof element.value === 'string' && element.value.length > limits.buttonValue) {
-    problems.push(
-      `[ERROR] must be less than ${limits.buttonValue + 1} characters [json-pointer:${at}/value]`,
-    );
-  }
-  if (typeof element.url === 'string' && element.url.length > limits.url) {
-    problems.push(`[ERROR] must be less than ${limits.url + 1} characters [json-pointer:${at}/url]`);
-  }
-  if (element.style !== undefined && element.style !== 'primary' && element.style !== 'danger') {
-    problems.push(`[ERROR] must be one of 'primary', 'danger' [json-pointer:${at}/style]`);
-  }
+  const threadTs = asString(body.thread_ts);
+  const thread = threadTs ? { threadTs } : {};
+  return body.response_type === 'in_channel'
+    ? { channel: target.channel, ...thread }
+    : { channel: target.channel, user: target.user, ephemeral: true, ...thread };
 }
 
 function summarize(call: RecordedCall): string {

@@ -11,6 +11,8 @@ export interface PlanDrafts {
   put(plan: Plan, ttlMs: number): Promise<void>;
   /** The plan, if it exists, has not expired and still matches its hash. */
   get(hash: string): Promise<Plan | undefined>;
+  /** Forget a draft that was never shown (the modal could not be updated with it). */
+  delete(hash: string): Promise<void>;
 }
 
 export function createMemoryPlanDrafts(clock: Clock, max = 500): PlanDrafts {
@@ -26,6 +28,9 @@ export function createMemoryPlanDrafts(clock: Clock, max = 500): PlanDrafts {
       if (!d || d.until < clock.now().getTime()) return undefined;
       const plan = JSON.parse(d.json) as Plan;
       return planHashMatches(plan) ? plan : undefined;
+    },
+    async delete(hash) {
+      drafts.delete(hash);
     },
   };
 }
@@ -51,6 +56,10 @@ export function createFirestorePlanDrafts(
         return undefined;
       const plan = JSON.parse(data.plan) as Plan;
       return planHashMatches(plan) && plan.hash === hash ? plan : undefined;
+    },
+    async delete(hash) {
+      if (!/^[0-9a-f]{64}$/.test(hash)) return;
+      await db.collection(collection).doc(hash).delete();
     },
   };
 }

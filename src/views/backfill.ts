@@ -4,7 +4,7 @@ import { formatDuration } from '../domain/backfill-plan.js';
 import type { BackfillProgress } from '../domain/ports.js';
 import type { GuardedRequest } from '../domain/requests.js';
 import { actions as ids } from '../ids.js';
-import { actions, button, context, esc, link, section } from './common.js';
+import { actions, button, context, esc, link, mention, section } from './common.js';
 
 export function progressBar(done: number, total: number, width = 20): string {
   const filled = total > 0 ? Math.round((done / total) * width) : 0;
@@ -19,14 +19,14 @@ export function backfillProgressLine(p: BackfillProgress): string {
     p.running ? `${p.running} running` : '',
   ].filter(Boolean);
   const elapsed = formatDuration(p.elapsedMs).replace(/^about /, '');
-  return `\`${progressBar(p.done, p.total)}\` *${p.done}/${p.total}* dates · ${elapsed} elapsed${extra.length ? ` · ${extra.join(', ')}` : ''} · ${link(p.consoleUrl, `execution ${p.execution}`)}${p.outcome ? ` · ${p.outcome}` : ''}`;
+  return `\`${progressBar(p.done, p.total)}\` *${p.done}/${p.total}* dates · ${elapsed} elapsed${extra.length ? ` · ${extra.join(', ')}` : ''} · ${link(p.consoleUrl, `execution ${p.execution}`)}${p.outcome ? ` · ${esc(p.outcome)}` : ''}`;
 }
 
 /** The watchdog's message in the thread: no progress for a while; offers Cancel. */
 export function stallMessage(r: GuardedRequest, p: BackfillProgress, stallMinutes: number): KnownBlock[] {
   return [
     section(
-      `:rotating_light: <@${r.requester}> the backfill has made no progress for ${stallMinutes} min: ${p.done}/${p.total} dates done, ${p.running} still running, ${link(p.consoleUrl, `execution ${esc(p.execution)}`)}.`,
+      `:rotating_light: ${mention(r.requester)} the backfill has made no progress for ${stallMinutes} min: ${p.done}/${p.total} dates done, ${p.running} still running, ${link(p.consoleUrl, `execution ${p.execution}`)}.`,
     ),
     actions('stall', [
       button('Cancel the backfill', ids.cancel, JSON.stringify({ id: r.id, hash: r.planHash }), {

@@ -9,7 +9,9 @@ import {
   context,
   divider,
   esc,
+  escLine,
   fitLines,
+  fitMessage,
   header,
   healthEmoji,
   link,
@@ -19,7 +21,9 @@ import {
 const verdictEmoji = { PASS: ':white_check_mark:', FAIL: ':x:', UNKNOWN: ':grey_question:' } as const;
 
 function targetText(t: TargetVerdict): string {
-  const lines = t.checks.map((c) => `${healthEmoji[c.health]} ${esc(c.label)}: ${esc(c.detail)}`);
+  const lines = t.checks.map(
+    (c) => `${healthEmoji[c.health]} ${escLine(c.label, 100)}: ${escLine(c.detail, 300)}`,
+  );
   return `${healthEmoji[t.health]} *${link(t.link, t.name)}* _(${t.kind})_\n${fitLines(lines, { maxLines: 8, maxChars: 2600 })}`;
 }
 
@@ -30,7 +34,7 @@ export function deployVerifyMessage(
   const blocks: KnownBlock[] = [header(`Deploy verification: ${report.verdict}`)];
   const reasons = report.reasons.length
     ? `\n${fitLines(
-        report.reasons.map((r) => `• ${esc(r)}`),
+        report.reasons.map((r) => `• ${escLine(r, 300)}`),
         { maxLines: 10, maxChars: 2700 },
       )}`
     : '\nEvery revision is ready, serving all traffic, with no crash signatures since it went live.';
@@ -39,8 +43,10 @@ export function deployVerifyMessage(
   const order = { fail: 0, unknown: 1, warn: 2, ok: 3 } as const;
   const targets = [...report.targets].sort((a, b) => order[a.health] - order[b.health]);
   const shown = targets.length > 20 ? targets.filter((t) => t.health !== 'ok').slice(0, 20) : targets;
+  const sectionAt = new Map<number, string>();
   for (const t of shown) {
     blocks.push(divider());
+    sectionAt.set(blocks.length, t.name);
     const block = section(targetText(t));
     if (opts.withRollback !== false && t.rollbackTo) {
       block.accessory = button(
@@ -54,10 +60,22 @@ export function deployVerifyMessage(
     }
     blocks.push(block);
   }
-  const hidden = report.targets.length - shown.length;
-  if (hidden > 0) blocks.push(context(`${healthEmoji.ok} _and ${hidden} more passing_`));
+  const hidden = targets.filter((t) => !shown.includes(t));
+  const hiddenFailing = hidden.filter((t) => t.health !== 'ok').length;
+  if (hidden.length > 0) {
+    blocks.push(
+      context(
+        hiddenFailing > 0
+          ? `:warning: _and ${hidden.length} more not shown, ${hiddenFailing} of them not passing: \`/deploy-verify &lt;name&gt;\` checks one_`
+          : `${healthEmoji.ok} _and ${hidden.length} more passing_`,
+      ),
+    );
+  }
   blocks.push(context(`checked ${report.generatedAt.toISOString().slice(0, 19).replace('T', ' ')} UTC`));
-  return capBlocks(blocks);
+  return fitMessage(capBlocks(blocks), {
+    more: (n, i) =>
+      `_…and ${n} more not shown here (message size limit)${sectionAt.has(i) ? `: \`/deploy-verify ${esc(sectionAt.get(i)!)}\` shows them` : ''}_`,
+  });
 }
 
 export function deployVerifyFallback(report: VerifyReport): string {

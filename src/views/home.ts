@@ -1,7 +1,8 @@
 /** The App Home tab: what the bot does, and the guarded actions of late with their state. */
 import type { HomeView, KnownBlock } from '@slack/types';
 import type { GuardedRequest, RequestState } from '../domain/requests.js';
-import { capBlocks, context, divider, esc, fitLines, header, section } from './common.js';
+import { capBlocks, context, divider, esc, escLine, fitLines, header, mention, section } from './common.js';
+import { slackLimits } from './slack-limits.js';
 
 const emoji: Record<RequestState, string> = {
   pending_approval: ':hourglass:',
@@ -23,14 +24,17 @@ export function homeView(input: {
 }): HomeView {
   const lines = input.requests.map(
     ({ request: r, state }) =>
-      `${emoji[state]} *${esc(r.plan.title)}* · ${state.replace('_', ' ')} · asked by <@${r.requester}>${r.approver ? `, approved by <@${r.approver}>` : ''} · ${r.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+      `${emoji[state]} *${escLine(r.plan.title, 200)}* · ${state.replace('_', ' ')} · asked by ${mention(r.requester)}${r.approver ? `, approved by ${mention(r.approver)}` : ''} · ${r.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
   );
   const blocks: KnownBlock[] = [
     header('Pipeline Ops'),
-    section(`Operating \`${esc(input.project)}\` from Slack.\n${input.usage}`),
+    // The usage holds `<date>` and the like: escaped, or Slack would read them as links.
+    section(`Operating \`${esc(input.project)}\` from Slack.\n${esc(input.usage)}`),
     divider(),
-    section(`*Recent guarded actions*\n${lines.length ? fitLines(lines, { maxLines: 15 }) : '_none yet_'}`),
+    section(
+      `*Recent guarded actions*\n${lines.length ? fitLines(lines, { maxLines: 15, more: (n) => `_…and ${n} more: \`/pipeline audit\` lists them_` }) : '_none yet_'}`,
+    ),
     context('Approve, retry, resume and undo from the request threads in the channel.'),
   ];
-  return { type: 'home', blocks: capBlocks(blocks, 100) };
+  return { type: 'home', blocks: capBlocks(blocks, slackLimits.viewBlocks) };
 }

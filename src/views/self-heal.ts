@@ -5,7 +5,18 @@ import type { Probe } from '../domain/result.js';
 import { clockTime } from '../domain/self-heal-plan.js';
 import { describeFailure, formatMinutes } from '../domain/status.js';
 import { actions as ids } from '../ids.js';
-import { actions, button, capBlocks, context, esc, header, link, section } from './common.js';
+import {
+  actions,
+  button,
+  capBlocks,
+  context,
+  esc,
+  escClip,
+  escLine,
+  header,
+  link,
+  section,
+} from './common.js';
 
 export interface SelfHealView {
   /** The configured job name (shown even when it could not be read). */
@@ -57,12 +68,12 @@ export function selfHealMessage(v: SelfHealView): KnownBlock[] {
     ? ''
     : lastOk
       ? ' · :white_check_mark: succeeded'
-      : ` · :x: failed: ${esc(j.lastStatus?.message || `code ${j.lastStatus?.code}`)}`;
+      : ` · :x: failed: ${escLine(j.lastStatus?.message || `code ${j.lastStatus?.code}`, 500)}`;
   const lines = [
-    `*State*: ${stateEmoji[j.state]} ${j.state}`,
-    `*Schedule*: \`${esc(j.schedule ?? '?')}\` (${esc(tz)})`,
+    `*State*: ${stateEmoji[j.state] ?? stateEmoji.STATE_UNSPECIFIED} ${esc(j.state)}`,
+    `*Schedule*: \`${escLine(j.schedule ?? '?', 100)}\` (${escLine(tz, 100)})`,
     `*Last attempt*: ${when(j.lastAttemptTime, v.now, tz)}${lastStatus}`,
-    `*Next run*: ${j.state === 'ENABLED' ? when(j.nextRunTime, v.now, tz) : `none while ${j.state.toLowerCase()}`}`,
+    `*Next run*: ${j.state === 'ENABLED' ? when(j.nextRunTime, v.now, tz) : `none while ${esc(j.state.toLowerCase())}`}`,
   ];
   blocks.push(section(lines.join('\n')));
   const buttons = [];
@@ -80,5 +91,6 @@ export function selfHealMessage(v: SelfHealView): KnownBlock[] {
 }
 
 export function selfHealFallback(v: SelfHealView): string {
-  return v.probe.ok ? `Self-heal job ${v.job}: ${v.probe.value.state}` : `Self-heal job ${v.job}: unknown`;
+  const job = escClip(v.job, 200);
+  return v.probe.ok ? `Self-heal job ${job}: ${esc(v.probe.value.state)}` : `Self-heal job ${job}: unknown`;
 }

@@ -6,15 +6,20 @@ import {
   actions,
   button,
   capBlocks,
+  clip,
   context,
   divider,
   esc,
+  escLine,
   fitLines,
+  fitMessage,
   header,
   healthEmoji,
   link,
+  mention,
   section,
 } from './common.js';
+import { countsText, entryLine } from './status-findings.js';
 
 const verdictText: Record<StatusReport['verdict'], string> = {
   ok: 'All clear',
@@ -24,7 +29,7 @@ const verdictText: Record<StatusReport['verdict'], string> = {
 };
 
 function lineText(l: ReportLine): string {
-  return `${healthEmoji[l.health]} ${link(l.link, l.title)}  ${esc(l.detail)}`;
+  return `${healthEmoji[l.health]} ${link(l.link, clip(l.title, 100))}  ${escLine(l.detail, 400)}`;
 }
 
 /**
@@ -32,7 +37,7 @@ function lineText(l: ReportLine): string {
  * ("and 42 more healthy") so a pipeline of any size fits a section.
  */
 function sectionText(s: ReportSection): string {
-  const title = `*${esc(s.title)}*`;
+  const title = `*${escLine(s.title, 100)}*`;
   if (s.lines.length === 0) return `${title}\n_${esc(s.empty ?? 'nothing to show')}_`;
   const bad = s.lines.filter((l) => l.health !== 'ok');
   const good = s.lines.filter((l) => l.health === 'ok');
@@ -44,6 +49,34 @@ function sectionText(s: ReportSection): string {
   return `${title}\n${body}${tail}`;
 }
 
+/** Entries shown under the verdict; the rest are one click away (All findings). */
+const SUMMARY_LINES = 8;
+const SUMMARY_CHARS = 2000;
+
+/**
+ * The verdict, its counts per severity, and the summary in the report's order (failures, then
+ * unknowns, then warnings), cut only from the end: a warning never shows while a failure is hidden.
+ */
+function summaryText(report: StatusReport, withButton: boolean): { text: string; hidden: number } {
+  const verdict = `${healthEmoji[report.verdict]} *${verdictText[report.verdict]}*`;
+  if (report.summary.length === 0) return { text: verdict, hidden: 0 };
+  const lines: string[] = [];
+  let size = 0;
+  for (const e of report.summary.slice(0, SUMMARY_LINES)) {
+    const l = entryLine(e);
+    if (size + l.length + 1 > SUMMARY_CHARS) break;
+    lines.push(l);
+    size += l.length + 1;
+  }
+  const rest = report.summary.slice(lines.length);
+  const restCounts = { fail: 0, unknown: 0, warn: 0 };
+  for (const e of rest) restCounts[e.severity]++;
+  const where = withButton ? '*All findings* lists every one' : 'each is on its line below';
+  const more = rest.length > 0 ? `\n_…and ${rest.length} more (${countsText(restCounts)}): ${where}_` : '';
+  const head = `${verdict} · ${report.summary.length} to look at: ${countsText(report.counts)}`;
+  return { text: `${head}\n${lines.join('\n')}${more}`, hidden: rest.length };
+}
+
 export interface StatusViewOptions {
   /** Offer the buttons that lead into guarded flows. */
   withActions?: boolean;
@@ -52,29 +85,35 @@ export interface StatusViewOptions {
   postedBy?: string;
 }
 
+/** Where to see the lines of a section cut to keep the message under Slack's size limit. */
+const seeAll: Record<ReportSection['id'], (date: string) => string> = {
+  services: () => '`/deploy-verify all` checks each one',
+  orchestrators: () => '`/deploy-verify all` checks each one',
+  jobs: () => 'Cloud Run Jobs in the Cloud console lists each one',
+  tables: (d) => `\`/heal ${d} --dry-run\` lists what is missing`,
+  failedRuns: () => 'the run_history collection in Firestore has every run',
+  selfHeal: () => '`/pipeline self-heal` shows the job',
+  data: (d) => `\`/heal ${d} --dry-run\` lists every failing check`,
+  stuck: (d) => `\`/heal ${d} --dry-run\` lists every stuck run`,
+  errors: () => 'Cloud Logging has every one',
+  dlq: () => 'Cloud Monitoring has every subscription',
+};
+
 export function statusMessage(report: StatusReport, opts: StatusViewOptions = {}): KnownBlock[] {
   const blocks: KnownBlock[] = [header(`Pipeline status · ${report.date}`)];
-  const verdict = `${healthEmoji[report.verdict]} *${verdictText[report.verdict]}*`;
-  const problems = report.problems.length
-    ? `\n${fitLines(
-        report.problems.map((p) => `• ${esc(p)}`),
-        { maxLines: 8, maxChars: 2000 },
-      )}`
-    : '';
-  blocks.push(
-    section(
-      `${verdict}${report.problems.length ? ` · ${report.problems.length} to look at` : ''}${problems}`,
-    ),
-  );
+  const sectionAt = new Map<number, ReportSection['id']>();
+  const summary = summaryText(report, opts.withActions === true);
+  blocks.push(section(summary.text));
   for (const s of report.sections) {
     blocks.push(divider());
+    sectionAt.set(blocks.length, s.id);
     blocks.push(section(sectionText(s)));
   }
   const ctx = [
     `project \`${esc(report.project)}\``,
     `checked ${report.generatedAt.toISOString().slice(0, 19).replace('T', ' ')} UTC${opts.ageSeconds ? ` (${opts.ageSeconds} s ago)` : ''}`,
   ];
-  if (opts.postedBy) ctx.push(`posted by <@${opts.postedBy}>`);
+  if (opts.postedBy) ctx.push(`posted by ${mention(opts.postedBy)}`);
   blocks.push(context(...ctx));
   if (opts.withActions) {
     const needsHeal = report.sections.some(
@@ -87,9 +126,16 @@ export function statusMessage(report: StatusReport, opts: StatusViewOptions = {}
     if (needsHeal)
       buttons.unshift(button(`Heal ${report.date}`, ids.openHeal, report.date, { style: 'primary' }));
     if (deployIssue) buttons.push(button('Verify deploys', ids.openDeployVerify, 'all'));
+    if (summary.hidden > 0) buttons.push(button('All findings', ids.showFindings, report.date));
     blocks.push(actions('status_actions', buttons));
   }
-  return capBlocks(blocks);
+  // A 40-service pipeline's report is past what chat.postMessage accepts (msg_blocks_too_long).
+  return fitMessage(capBlocks(blocks), {
+    more: (n, i) => {
+      const id = sectionAt.get(i);
+      return `_…and ${n} more not shown here (message size limit)${id ? `: ${seeAll[id](report.date)}` : ''}_`;
+    },
+  });
 }
 
 /** Plain-text fallback for notifications and screen readers. */

@@ -4,15 +4,15 @@
  * Slack or Google: it talks to a RequestStore, an AuditLog and one StepExecutor per step action.
  *
  * Exactly once rests on the store's compare-and-set: approve, retry, resume and undo each claim
- * the request in one transition that names this instance as runner; every later write by the
- * runner is guarded by `runner === instanceId`, so a runner that lost its claim (its heartbeat went
- * stale and another instance resumed) stops at its next write instead of running steps twice.
+ * the request in one transition that names this instance as runner; the runner (runner.ts,
+ * run-session.ts) then writes only while `runner === instanceId`. How step states change is pure
+ * (domain/step-transitions.ts); progress leaves through a listener that is never awaited.
  */
 import { randomUUID } from 'node:crypto';
-import { type JsonValue, type Plan, type PlanStep, planHashMatches } from '../domain/plan.js';
+import { type Plan, planHashMatches } from '../domain/plan.js';
 import type { Clock } from '../domain/ports.js';
-import type { AuditLog } from '../domain/requests.js';
 import {
+  type AuditLog,
   type CreateOutcome,
   conflict,
   describeReport,
@@ -21,23 +21,23 @@ import {
   type RequestPatch,
   type RequestState,
   type RequestStore,
-  type StepRun,
   stepReport,
 } from '../domain/requests.js';
-import { accept, fail, type Outcome, ok, type Probe, type Refusal, refuse } from '../domain/result.js';
+import { accept, type Outcome, type Refusal, refuse } from '../domain/result.js';
+import {
+  alwaysLeft,
+  cancelInterrupted,
+  initialSteps,
+  reopenForRetry,
+  undoTargets,
+} from '../domain/step-transitions.js';
+import { createAuditTrail } from './audit-trail.js';
+import { createProgressEmitter, type ProgressListener } from './progress-events.js';
+import { createRunner, type Started } from './runner.js';
+import type { StepExecutor } from './step-executor.js';
 
-export interface StepExecutor {
-  /** Read what a destructive step will delete or overwrite; persisted into the step before run(). */
-  snapshot?(step: PlanStep, request: GuardedRequest): Promise<Probe<JsonValue>>;
-  /** Do the step; the value is kept as the step's undoData. Should honour `signal`. */
-  run(
-    step: PlanStep,
-    request: GuardedRequest,
-    ctx: { snapshot?: JsonValue; signal: AbortSignal },
-  ): Promise<Probe<JsonValue | undefined>>;
-  /** Revert the step from what was captured before it ran and what run() returned. */
-  undo?(step: PlanStep, data: { snapshot?: JsonValue; undoData?: JsonValue }): Promise<Probe<unknown>>;
-}
+export type { Started } from './runner.js';
+export { CANCEL_REASON, type StepExecutor } from './step-executor.js';
 
 export interface EngineDeps {
   store: RequestStore;
@@ -50,20 +50,18 @@ export interface EngineDeps {
   heartbeatMs?: number;
   /** A running request whose heartbeat is older than this is interrupted and may be resumed. */
   staleAfterMs?: number;
-  /** Called after every persisted change (claims, step start and end, the end of a run). */
-  onProgress?: (request: GuardedRequest) => Promise<void> | void;
+  /**
+   * Told after every persisted change (claims, step start and end, the end of a run), in order,
+   * and never awaited: publishing to Slack happens beside the run, so Slack's trouble cannot
+   * hold it (see progress-events.ts).
+   */
+  onProgress?: ProgressListener;
   log?: (line: object) => void;
   newId?: () => string;
 }
 
 /** A policy decision, or a function making it from the stored request. */
 export type Check = Outcome<true> | ((request: GuardedRequest) => Outcome<true>);
-
-/** A claimed request and the end of its run (never rejects). */
-export interface Started {
-  request: GuardedRequest;
-  done: Promise<GuardedRequest>;
-}
 
 export interface Engine {
   submit(input: {
@@ -72,6 +70,8 @@ export interface Engine {
     channel: string;
     ttlMs: number;
     threadTs?: string;
+    /** Why, as typed by the requester: kept with the request and in the audit entry. */
+    reason?: string;
     check?: Check;
   }): Promise<CreateOutcome>;
   /** pending_approval → running in one transition; the run starts in the background. */
@@ -109,72 +109,32 @@ export interface Engine {
   attachMessage(id: string, ts: { threadTs?: string; progressTs?: string }): Promise<Outcome<GuardedRequest>>;
   /** Resolves when every run started by this engine has ended. */
   idle(): Promise<void>;
-  /** Stop heartbeats, abort steps in flight and write nothing more (SIGTERM); other instances may resume. */
+  /** Stop heartbeats, abort steps in flight and write nothing more; other instances may resume once stale. */
   shutdown(): void;
+  /** Shutdown (SIGTERM) that marks each run held here handed over, for another instance to resume at once. */
+  handOver(): Promise<void>;
 }
 
 const SYSTEM = 'system';
 
-/** The abort reason of a step stopped by a person's Cancel (not by shutdown or a takeover). */
-export const CANCEL_REASON = 'cancelled by a person';
-
 export function createEngine(deps: EngineDeps): Engine {
-  const { store, audit, executors, clock, instanceId } = deps;
-  const heartbeatMs = deps.heartbeatMs ?? 5000;
+  const { store, executors, clock, instanceId } = deps;
   const staleAfterMs = deps.staleAfterMs ?? 30_000;
   const log = deps.log ?? (() => {});
   const newId = deps.newId ?? (() => randomUUID());
-  const self = `instance:${instanceId}`;
-  const inFlight = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
-  /** Abort the step in flight of a request this instance runs (a person's Cancel). */
-  const stepCancels = new Map<string, () => void>();
-  let stopped = false;
-
-  async function record(
-    r: Pick<GuardedRequest, 'id' | 'plan' | 'planHash'>,
-    action: string,
-    actor: string,
-    outcome: string,
-    detail?: string,
-  ): Promise<void> {
-    const entry = {
-      requestId: r.id,
-      kind: r.plan.kind,
-      subject: r.plan.subject,
-      action,
-      actor,
-      at: clock.now(),
-      planHash: r.planHash,
-      outcome,
-      ...(detail === undefined ? {} : { detail }),
-    };
-    log({ event: 'guarded.audit', instance: instanceId, ...entry, at: entry.at.toISOString() });
-    try {
-      await audit.append(entry);
-    } catch (error) {
-      // The transition already happened; losing its audit line must be loud, not fatal.
-      log({ event: 'guarded.audit_failed', requestId: r.id, action, error: String(error) });
-    }
-  }
-
-  async function refused<T>(
-    r: Pick<GuardedRequest, 'id' | 'plan' | 'planHash'>,
-    action: string,
-    actor: string,
-    reason: Refusal,
-  ): Promise<Outcome<T>> {
-    await record(r, action, actor, `refused:${reason.code}`, reason.message);
-    return { ok: false, reason };
-  }
-
-  async function notify(r: GuardedRequest): Promise<void> {
-    if (!deps.onProgress) return;
-    try {
-      await deps.onProgress(r);
-    } catch (error) {
-      log({ event: 'guarded.progress_failed', requestId: r.id, error: String(error) });
-    }
-  }
+  const trail = createAuditTrail({ audit: deps.audit, clock, instanceId, log });
+  const { record, refused } = trail;
+  const notify = createProgressEmitter(deps.onProgress, log);
+  const runner = createRunner({
+    store,
+    executors,
+    clock,
+    instanceId,
+    heartbeatMs: deps.heartbeatMs ?? 5000,
+    trail,
+    emit: notify,
+    log,
+  });
 
   const decide = (check: Check | undefined, r: GuardedRequest): Outcome<true> =>
     check === undefined ? accept(true) : typeof check === 'function' ? check(r) : check;
@@ -189,7 +149,7 @@ export function createEngine(deps: EngineDeps): Engine {
     const res = await store.transition(r.id, { from: ['pending_approval', 'approved'], to: 'expired' });
     if (res.ok) {
       await record(res.value, 'expire', SYSTEM, 'expired');
-      await notify(res.value);
+      notify(res.value);
     }
   }
 
@@ -197,354 +157,6 @@ export function createEngine(deps: EngineDeps): Engine {
     code: 'expired',
     message: `This request expired at ${r.expiresAt.toISOString().slice(11, 16)} UTC before anyone approved it. Ask for a new plan.`,
   });
-
-  // ---- running the steps -------------------------------------------------------------
-
-  const initialSteps = (plan: Plan): StepRun[] => plan.steps.map((s) => ({ id: s.id, status: 'pending' }));
-
-  async function safely<T>(fn: () => Promise<Probe<T>>): Promise<Probe<T>> {
-    try {
-      return await fn();
-    } catch (error) {
-      return fail('error', error instanceof Error ? error.message : String(error));
-    }
-  }
-
-  function startRun(r: GuardedRequest): Started {
-    const done = execute(r.id)
-      .then(async (o) => (o.ok ? o.value : ((await store.get(r.id)) ?? r)))
-      .catch((error: unknown) => {
-        log({ event: 'guarded.run_crashed', requestId: r.id, error: String(error) });
-        return r;
-      });
-    return { request: r, done };
-  }
-
-  async function execute(id: string): Promise<Outcome<GuardedRequest>> {
-    if (stopped) return refuse('stopped', 'This instance is shutting down.');
-    // Synchronous check-and-set: two execute() calls in one process cannot both pass.
-    if (inFlight.has(id))
-      return refuse('already_running', 'This request is already running on this instance.');
-    const controller = new AbortController();
-    let finished!: () => void;
-    inFlight.set(id, { controller, done: new Promise<void>((resolve) => (finished = resolve)) });
-    try {
-      return await runLoop(id, controller);
-    } finally {
-      inFlight.delete(id);
-      finished();
-    }
-  }
-
-  async function runLoop(id: string, controller: AbortController): Promise<Outcome<GuardedRequest>> {
-    const loaded = await load(id);
-    if (!loaded.ok) return loaded;
-    let current = loaded.value;
-    if (current.state !== 'running' || current.runner !== instanceId)
-      return { ok: false, reason: conflict(current) };
-    const guard = { states: ['running'] as RequestState[], runner: instanceId };
-    let lost = false;
-
-    const lose = (reason: Refusal) => {
-      lost = true;
-      controller.abort();
-      log({ event: 'guarded.claim_lost', requestId: id, instance: instanceId, reason: reason.message });
-    };
-
-    let beating = false;
-    const timer = setInterval(() => {
-      if (beating || lost || stopped) return;
-      beating = true;
-      store
-        .update(id, { heartbeatAt: clock.now() }, guard)
-        .then((res) => {
-          if (!res.ok) lose(res.reason);
-          // A Cancel clicked on another instance reaches the runner through the stored request.
-          else if (res.value.cancelRequestedBy) stepCancels.get(id)?.();
-        })
-        .catch((error: unknown) =>
-          log({ event: 'guarded.heartbeat_failed', requestId: id, error: String(error) }),
-        )
-        .finally(() => {
-          beating = false;
-        });
-    }, heartbeatMs);
-    timer.unref();
-
-    /** Write the runner's progress; false when this instance may no longer write. */
-    const persist = async (patch: RequestPatch): Promise<boolean> => {
-      if (stopped || lost) return false;
-      const res = await store.update(id, patch, guard);
-      if (!res.ok) {
-        lose(res.reason);
-        return false;
-      }
-      current = res.value;
-      await notify(current);
-      return true;
-    };
-
-    const setStep = (stepId: string, next: StepRun): StepRun[] =>
-      current.steps.map((s) => (s.id === stepId ? next : s));
-
-    const finish = async (to: RequestState, patch: RequestPatch = {}): Promise<Outcome<GuardedRequest>> => {
-      if (stopped || lost) return { ok: false, reason: { code: 'stopped', message: 'The run stopped.' } };
-      const res = await store.transition(id, {
-        from: ['running'],
-        to,
-        expectRunner: instanceId,
-        patch: { ...patch, cancelRequestedBy: undefined },
-      });
-      if (!res.ok) {
-        lose(res.reason);
-        return res;
-      }
-      current = res.value;
-      await record(current, 'finish', self, to, describeReport(stepReport(current)));
-      await notify(current);
-      return accept(current);
-    };
-
-    const stoppedEarly = async (): Promise<Outcome<GuardedRequest>> =>
-      stopped || lost
-        ? { ok: false, reason: { code: 'stopped', message: 'The run stopped before it ended.' } }
-        : accept(current);
-
-    try {
-      if (current.mode === 'undo') return await undoSteps();
-      return await runSteps();
-    } finally {
-      clearInterval(timer);
-    }
-
-    /**
-     * Steps run in order. Once a step fails or a cancel is seen, the run is "closing": the
-     * remaining steps marked `always` still run, in order (e.g. resuming a scheduler job the
-     * plan paused), the others are left (failed: pending, for a retry; cancelled: skipped), and
-     * the request then ends failed or cancelled. A running request that already holds a failed
-     * step (its runner died while closing) resumes in the closing phase.
-     */
-    async function runSteps(): Promise<Outcome<GuardedRequest>> {
-      const always = new Set(current.plan.steps.filter((s) => s.always).map((s) => s.id));
-      const by = current.cancelRequestedBy;
-      let closing: { to: 'failed' } | { to: 'cancelled'; by: string } | undefined = !current.steps.some(
-        (s) => s.status === 'failed',
-      )
-        ? undefined
-        : by
-          ? { to: 'cancelled', by }
-          : { to: 'failed' };
-      if (!closing) {
-        const reopened = await reopenAlways();
-        if (reopened === 'stopped') return stoppedEarly();
-        if (reopened === 'failed') closing = { to: 'failed' };
-      }
-      for (const step of current.plan.steps) {
-        if (stopped || lost) return stoppedEarly();
-        const run = current.steps.find((s) => s.id === step.id) ?? { id: step.id, status: 'pending' };
-        if (run.status === 'done' || run.status === 'skipped' || run.status === 'undone') continue;
-
-        if (!closing && current.cancelRequestedBy) {
-          const who = current.cancelRequestedBy;
-          const steps = current.steps.map(
-            (s): StepRun =>
-              (s.status === 'pending' || s.status === 'failed') && !always.has(s.id)
-                ? { ...s, status: 'skipped', message: `cancelled by <@${who}>` }
-                : s,
-          );
-          const closers = steps.some(
-            (s) => always.has(s.id) && (s.status === 'pending' || s.status === 'running'),
-          );
-          if (!closers) return finish('cancelled', { steps, closedBy: who });
-          if (!(await persist({ steps }))) return stoppedEarly();
-          closing = { to: 'cancelled', by: who };
-        }
-        // Closing: only the `always` steps not yet done run (a failed one is not retried here).
-        if (closing && (!step.always || run.status === 'failed')) continue;
-
-        const startedAt = clock.now();
-        const { endedAt: _e, durationMs: _d, message: _m, ...kept } = run;
-        if (!(await persist({ steps: setStep(step.id, { ...kept, status: 'running', startedAt }) }))) {
-          return stoppedEarly();
-        }
-        log({ event: 'guarded.step', requestId: id, step: step.id, action: step.action, status: 'running' });
-
-        const executor = executors[step.action];
-        let outcome: Probe<JsonValue | undefined>;
-        let snapshot = run.snapshot;
-        if (!executor) {
-          outcome = fail('invalid', `no executor for action ${step.action}`);
-        } else {
-          // Keep a snapshot from an earlier attempt: it is the state before any write.
-          if (step.destructive && executor.snapshot && snapshot === undefined) {
-            const snap = await safely(() => executor.snapshot!(step, current));
-            if (stopped || lost) return stoppedEarly();
-            if (!snap.ok) {
-              outcome = fail(
-                snap.error.kind,
-                `could not read what it would change, so nothing was changed: ${snap.error.message}`,
-              );
-            } else {
-              snapshot = snap.value;
-              const running = current.steps.find((s) => s.id === step.id)!;
-              if (!(await persist({ steps: setStep(step.id, { ...running, snapshot }) })))
-                return stoppedEarly();
-              outcome = await runStep(executor, step, snapshot);
-            }
-          } else {
-            outcome = await runStep(executor, step, snapshot);
-          }
-        }
-        if (stopped || lost) return stoppedEarly();
-
-        const endedAt = clock.now();
-        const latest = current.steps.find((s) => s.id === step.id)!;
-        const ended: StepRun = outcome.ok
-          ? {
-              ...latest,
-              status: 'done',
-              endedAt,
-              durationMs: endedAt.getTime() - startedAt.getTime(),
-              ...(outcome.value === undefined ? {} : { undoData: outcome.value }),
-            }
-          : {
-              ...latest,
-              status: 'failed',
-              endedAt,
-              durationMs: endedAt.getTime() - startedAt.getTime(),
-              message: outcome.error.message,
-            };
-        if (!(await persist({ steps: setStep(step.id, ended) }))) return stoppedEarly();
-        log({
-          event: 'guarded.step',
-          requestId: id,
-          step: step.id,
-          action: step.action,
-          status: ended.status,
-          durationMs: ended.durationMs,
-          ...(ended.message === undefined ? {} : { message: ended.message }),
-        });
-        if (!outcome.ok) {
-          // A step stopped by a person's Cancel closes the run as cancelled, not failed.
-          if (!closing && current.cancelRequestedBy)
-            closing = { to: 'cancelled', by: current.cancelRequestedBy };
-          else if (closing?.to !== 'failed') closing = { to: 'failed' };
-        }
-      }
-      if (closing?.to === 'cancelled') {
-        const who = closing.by;
-        // Steps a cancel left out are skipped, not pending: a retry is not what follows a cancel.
-        const steps = current.steps.map(
-          (s): StepRun =>
-            s.status === 'pending' && !always.has(s.id)
-              ? { ...s, status: 'skipped', message: `cancelled by <@${who}>` }
-              : s,
-        );
-        return finish('cancelled', { closedBy: who, steps });
-      }
-      return finish(closing ? 'failed' : 'succeeded');
-    }
-
-    /**
-     * A retry of a run that failed: its `always` steps already ran (the job it paused is resumed
-     * again). Retry puts them back to pending with their undoData (engine.retry); here they are
-     * reverted first, so the retried steps run in the state the plan set up (the job paused
-     * again), and they then run again at their place in the plan. A step without undo or
-     * undoData just runs again. If a revert fails, that step is marked failed and nothing else
-     * is retried: the run closes (the revert did not happen, so what the step did still holds).
-     */
-    async function reopenAlways(): Promise<'ok' | 'failed' | 'stopped'> {
-      for (const step of current.plan.steps) {
-        if (!step.always) continue;
-        const run = current.steps.find((s) => s.id === step.id);
-        if (run?.status !== 'pending' || run.undoData === undefined) continue;
-        const undo = executors[step.action]?.undo;
-        const { undoData, ...rest } = run;
-        const outcome: Probe<unknown> = undo
-          ? await safely(() =>
-              undo(step, { ...(run.snapshot === undefined ? {} : { snapshot: run.snapshot }), undoData }),
-            )
-          : ok(null);
-        if (stopped || lost) return 'stopped';
-        log({ event: 'guarded.reopen_step', requestId: id, step: step.id, ok: outcome.ok });
-        // Failed, the step keeps its undoData: the next retry tries the revert again.
-        const next: StepRun = outcome.ok
-          ? { ...rest, message: 'reverted for the retry; runs again at the end' }
-          : {
-              ...run,
-              status: 'failed',
-              message: `could not revert it before the retry: ${outcome.error.message}`,
-            };
-        if (!(await persist({ steps: setStep(step.id, next) }))) return 'stopped';
-        if (!outcome.ok) return 'failed';
-      }
-      return 'ok';
-    }
-
-    /**
-     * Each step gets its own signal: aborted with the run's (shutdown, takeover) or by a
-     * person's Cancel (CANCEL_REASON), which stops a long step such as a backfill's execution
-     * while the steps marked `always` still run afterwards with a fresh signal.
-     */
-    async function runStep(executor: StepExecutor, step: PlanStep, snapshot: JsonValue | undefined) {
-      const own = new AbortController();
-      const follow = () => own.abort(controller.signal.reason);
-      controller.signal.addEventListener('abort', follow, { once: true });
-      if (!step.always) stepCancels.set(id, () => own.abort(CANCEL_REASON));
-      if (current.cancelRequestedBy && !step.always) own.abort(CANCEL_REASON);
-      try {
-        return await safely(() =>
-          executor.run(step, current, {
-            ...(snapshot === undefined ? {} : { snapshot }),
-            signal: own.signal,
-          }),
-        );
-      } finally {
-        controller.signal.removeEventListener('abort', follow);
-        stepCancels.delete(id);
-      }
-    }
-
-    async function undoSteps(): Promise<Outcome<GuardedRequest>> {
-      for (const step of undoTargets(current)) {
-        if (stopped || lost) return stoppedEarly();
-        const run = current.steps.find((s) => s.id === step.id)!;
-        if (!(await persist({ steps: setStep(step.id, { ...run, message: 'undoing…' }) })))
-          return stoppedEarly();
-        const undo = executors[step.action]?.undo;
-        const data = {
-          ...(run.snapshot === undefined ? {} : { snapshot: run.snapshot }),
-          ...(run.undoData === undefined ? {} : { undoData: run.undoData }),
-        };
-        const outcome: Probe<unknown> = undo
-          ? await safely(() => undo(step, data))
-          : fail('invalid', `no undo for action ${step.action}`);
-        if (stopped || lost) return stoppedEarly();
-        const latest = current.steps.find((s) => s.id === step.id)!;
-        const next: StepRun = outcome.ok
-          ? { ...latest, status: 'undone', message: 'undone' }
-          : { ...latest, message: `undo failed: ${outcome.error.message}` };
-        if (!(await persist({ steps: setStep(step.id, next) }))) return stoppedEarly();
-        log({ event: 'guarded.undo_step', requestId: id, step: step.id, ok: outcome.ok });
-        if (!outcome.ok) return finish('failed');
-      }
-      return finish('undone');
-    }
-  }
-
-  /**
-   * Steps to revert, last first: done undoable steps, and failed undoable steps that captured a
-   * snapshot (their write may have half happened).
-   */
-  function undoTargets(r: GuardedRequest): PlanStep[] {
-    return r.plan.steps
-      .filter((step) => {
-        const run = r.steps.find((s) => s.id === step.id);
-        if (!step.undoable || !run) return false;
-        return run.status === 'done' || (run.status === 'failed' && run.snapshot !== undefined);
-      })
-      .reverse();
-  }
 
   /** Claim a finished or interrupted request for this instance, then run it in the background. */
   async function claim(
@@ -561,8 +173,8 @@ export function createEngine(deps: EngineDeps): Engine {
     });
     if (!res.ok) return refused(r, action, user, res.reason);
     await record(res.value, action, user, 'running');
-    await notify(res.value);
-    return accept(startRun(res.value));
+    notify(res.value);
+    return accept(runner.start(res.value));
   }
 
   /** Common front of every action a person takes: load, expire if due, check policy. */
@@ -572,7 +184,8 @@ export function createEngine(deps: EngineDeps): Engine {
     user: string,
     check: Check | undefined,
   ): Promise<Outcome<{ r: GuardedRequest; state: RequestState }>> {
-    if (stopped) return refuse('stopped', 'This instance is shutting down; try again in a moment.');
+    if (runner.isStopped())
+      return refuse('stopped', 'This instance is shutting down; try again in a moment.');
     const loaded = await load(id);
     if (!loaded.ok) {
       log({ event: 'guarded.refused', requestId: id, action, actor: user, reason: loaded.reason });
@@ -613,6 +226,7 @@ export function createEngine(deps: EngineDeps): Engine {
           requester,
           channel,
           ...(input.threadTs === undefined ? {} : { threadTs: input.threadTs }),
+          ...(input.reason ? { reason: input.reason } : {}),
           createdAt: now,
           expiresAt: new Date(now.getTime() + ttlMs),
           state: 'pending_approval',
@@ -653,13 +267,14 @@ export function createEngine(deps: EngineDeps): Engine {
           );
           return created;
         }
-        await record(created.value, 'submit', requester, 'pending_approval');
+        await record(created.value, 'submit', requester, 'pending_approval', input.reason);
         return created;
       }),
 
     approve: (id, user, approverCheck, opts = {}) =>
       guardedCall(async () => {
-        if (stopped) return refuse('stopped', 'This instance is shutting down; try again in a moment.');
+        if (runner.isStopped())
+          return refuse('stopped', 'This instance is shutting down; try again in a moment.');
         const loaded = await load(id);
         if (!loaded.ok) return loaded;
         const r = loaded.value;
@@ -698,7 +313,7 @@ export function createEngine(deps: EngineDeps): Engine {
         });
         if (!res.ok) return refused(r, 'reject', user, res.reason);
         await record(res.value, 'reject', user, 'rejected');
-        await notify(res.value);
+        notify(res.value);
         return res;
       }),
 
@@ -710,18 +325,8 @@ export function createEngine(deps: EngineDeps): Engine {
         if (state === 'running') return engine.requestCancel(id, user);
         if (state === 'interrupted') {
           // Nobody is running it: close it now. A step caught mid-write is marked failed so undo restores it.
-          const always = new Set(r.plan.steps.filter((s) => s.always).map((s) => s.id));
-          const steps = r.steps.map(
-            (s): StepRun =>
-              always.has(s.id) && (s.status === 'running' || s.status === 'pending')
-                ? { ...s, status: 'pending' }
-                : s.status === 'running'
-                  ? { ...s, status: 'failed', message: `interrupted; cancelled by <@${user}>` }
-                  : s.status === 'pending'
-                    ? { ...s, status: 'skipped', message: `cancelled by <@${user}>` }
-                    : s,
-          );
-          if (steps.some((s) => always.has(s.id) && s.status === 'pending')) {
+          const steps = cancelInterrupted(r, user);
+          if (alwaysLeft(r.plan, steps)) {
             // Steps that run even when cancelled are left: run them here, then end cancelled.
             const claimed = await claim(r, 'cancel', user, {
               from: ['running'],
@@ -738,7 +343,7 @@ export function createEngine(deps: EngineDeps): Engine {
           });
           if (!res.ok) return refused(r, 'cancel', user, res.reason);
           await record(res.value, 'cancel', user, 'cancelled', describeReport(stepReport(res.value)));
-          await notify(res.value);
+          notify(res.value);
           return res;
         }
         const res = await store.transition(id, {
@@ -748,7 +353,7 @@ export function createEngine(deps: EngineDeps): Engine {
         });
         if (!res.ok) return refused(r, 'cancel', user, res.reason);
         await record(res.value, 'cancel', user, 'cancelled');
-        await notify(res.value);
+        notify(res.value);
         return res;
       }),
 
@@ -760,13 +365,13 @@ export function createEngine(deps: EngineDeps): Engine {
         const res = await store.update(id, { cancelRequestedBy: user }, { states: ['running'] });
         if (!res.ok) return refused(r, 'request_cancel', user, res.reason);
         // Here, stop the step in flight now; elsewhere, the runner sees it at its next heartbeat.
-        stepCancels.get(id)?.();
+        runner.cancelStep(id);
         await record(res.value, 'request_cancel', user, 'running', 'stops the step in flight');
-        await notify(res.value);
+        notify(res.value);
         return res;
       }),
 
-    execute: (id) => guardedCall(() => execute(id)),
+    execute: (id) => guardedCall(() => runner.execute(id)),
 
     retry: (id, user, check) =>
       guardedCall(async () => {
@@ -778,13 +383,7 @@ export function createEngine(deps: EngineDeps): Engine {
         // The failed step runs again; its snapshot is kept as the state before any write.
         // `always` steps that ran while the run closed are reverted and run again at the end
         // (see reopenAlways): they keep their undoData for that.
-        const always = new Set(r.plan.steps.filter((s) => s.always).map((s) => s.id));
-        const steps = r.steps.map((s): StepRun => {
-          if (r.mode === 'undo') return s;
-          if (s.status !== 'failed' && !(s.status === 'done' && always.has(s.id))) return s;
-          const { message: _m, endedAt: _e, durationMs: _d, ...rest } = s;
-          return { ...rest, status: 'pending' };
-        });
+        const steps = reopenForRetry(r);
         return claim(r, 'retry', user, {
           from: ['failed'],
           expectVersion: r.version,
@@ -797,7 +396,7 @@ export function createEngine(deps: EngineDeps): Engine {
         const front_ = await front(id, 'resume', user, check);
         if (!front_.ok) return front_;
         const { r, state } = front_.value;
-        if (state !== 'interrupted' || inFlight.has(id)) {
+        if (state !== 'interrupted' || runner.isRunning(id)) {
           const beat = r.heartbeatAt ? ` (last heartbeat ${r.heartbeatAt.toISOString()})` : '';
           return refused(
             r,
@@ -844,7 +443,7 @@ export function createEngine(deps: EngineDeps): Engine {
         });
         if (!res.ok) continue;
         await record(res.value, 'expire', SYSTEM, 'expired');
-        await notify(res.value);
+        notify(res.value);
         expired.push(res.value);
       }
       const running = await store.list({ states: ['running'], limit: 200 });
@@ -865,14 +464,11 @@ export function createEngine(deps: EngineDeps): Engine {
         }),
       ),
 
-    async idle() {
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight.values()].map((f) => f.done));
-    },
+    idle: () => runner.idle(),
 
-    shutdown() {
-      stopped = true;
-      for (const { controller } of inFlight.values()) controller.abort();
-    },
+    shutdown: () => runner.shutdown(),
+
+    handOver: () => runner.handOver(),
   };
   return engine;
 }

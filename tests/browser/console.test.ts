@@ -186,6 +186,9 @@ describeBrowser(haveChromium || inCi ? 'the console in Chromium (jan20)' : skipR
       for (const box of await boxes.all()) expect(await box.isChecked()).toBe(false);
       for (const box of await boxes.all()) await box.check();
       await submit.click();
+      // The modal stays open to say how the submission ended (issue 9): read it, then close it.
+      await modal.getByText('Approval requested in').waitFor();
+      await page.keyboard.press('Escape');
       await page.locator('#modal-layer').waitFor({ state: 'hidden' });
 
       const asking = page.locator('#messages > .msg', { hasText: 'approval needed' });

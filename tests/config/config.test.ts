@@ -50,7 +50,9 @@ describe('pipeline configuration', () => {
 
   it('names nested keys', () => {
     const broken = example.replace('stuckAfterMinutes: 60', 'stuckAfterMinutes: soon');
-    expect(() => parsePipeline(broken, 'p.yml')).toThrowError(/runHistory\.stuckAfterMinutes/);
+    expect(() => parsePipeline(broken, 'p.yml')).toThrowError(
+      /components\.\d+\.stuckAfterMinutes \(runHistory run_history\): Invalid input: expected number/,
+    );
   });
 
   it('refuses an unknown key with its path and the key that was meant', () => {
@@ -58,9 +60,22 @@ describe('pipeline configuration', () => {
     expect(() => parsePipeline(top, 'p.yml')).toThrowError(
       /- schedulerJobs: unknown key; known keys here: project,/,
     );
+    // A section of the model before components says where its entries went.
+    const old = `${example}\ndeadLetterSubscriptions: [nba-dlq-sub]\n`;
+    expect(() => parsePipeline(old, 'p.yml')).toThrowError(
+      /- deadLetterSubscriptions: no longer a section; each entry is now one of components: - \{ kind: deadLetter/,
+    );
     const typo = example.replace('stuckAfterMinutes: 60', 'stuckAfterMinutse: 60');
     expect(() => parsePipeline(typo, 'p.yml')).toThrowError(
-      /- runHistory\.stuckAfterMinutse: unknown key \(did you mean `stuckAfterMinutes`\?\)/,
+      /- components\.\d+\.stuckAfterMinutse \(runHistory run_history\): unknown key \(did you mean `stuckAfterMinutes`\?\); known keys here: kind, name, fields, runningStatus, stuckAfterMinutes, failedStatus$/m,
+    );
+    // In a list of components of every kind, the keys known are those of the entry's own kind.
+    const inFunction = example.replace(
+      'trigger: { type: http }',
+      'trigger: { type: http }, serverErrorPrecent: {}',
+    );
+    expect(() => parsePipeline(inFunction, 'p.yml')).toThrowError(
+      /- components\.\d+\.serverErrorPrecent \(function self-heal-predictions\): unknown key \(did you mean `serverErrorPercent`\?\); known keys here: kind, name, trigger, serverErrorPercent$/m,
     );
     const inArray = example.replace('label: Missing module,', 'lable: Missing module,');
     expect(() => parsePipeline(inArray, 'p.yml')).toThrowError(
@@ -76,6 +91,71 @@ describe('pipeline configuration', () => {
     const broken = example.replace('check: boxscore_games', 'check: nope');
     expect(() => parsePipeline(broken, 'p.yml')).toThrowError(
       /backfill\.targets\.0\.check: one of the data check ids/,
+    );
+  });
+
+  it('builds every kind of component, with the defaults of its thresholds', () => {
+    const c = parsePipeline(example, 'p.yml');
+    const kinds = new Set(c.components.map((x) => x.kind));
+    expect([...kinds].sort()).toEqual(
+      ['deadLetter', 'function', 'job', 'runHistory', 'schedulerJob', 'service', 'table'].sort(),
+    );
+    const phase2 = c.components.find((x) => x.name === 'nba-phase2-raw-processors');
+    expect(phase2).toMatchObject({ kind: 'service', serverErrorPercent: { fail: 5, warn: 1 } });
+    const dlq = c.components.find((x) => x.name === 'nba-phase2-raw-complete-dlq-sub');
+    expect(dlq).toMatchObject({ backlog: { warn: 1 }, growing: { windowMinutes: 30, severity: 'fail' } });
+    expect(c.runHistory).toMatchObject({
+      collection: 'run_history',
+      failedStatus: 'failed',
+      stuckAfterMinutes: 60,
+    });
+    expect(c.selfHeal).toMatchObject({ function: 'self-heal-predictions', guardMinutes: 30 });
+    expect(c.deadLetterSubscriptions).toEqual([
+      'nba-phase2-raw-complete-dlq-sub',
+      'nba-phase3-analytics-complete-dlq-sub',
+    ]);
+    expect(c.bigquery.location).toBe('US');
+    expect(c.crashSignatures.find((s) => s.id === 'healthchecker')?.kind).toBe('crash');
+  });
+
+  it('phases, self-heal and backfill refer to declared components', () => {
+    const phase = example.replace('service: prediction-coordinator', 'service: prediction-coordinatr');
+    expect(() => parsePipeline(phase, 'p.yml')).toThrowError(
+      /- phases\.3\.service: a service component \([^)]*prediction-coordinator[^)]*\); add - \{ kind: service, name: prediction-coordinatr \}/,
+    );
+    const heal = example.replace(
+      'selfHeal: { function: self-heal-predictions',
+      'selfHeal: { function: self-heal',
+    );
+    expect(() => parsePipeline(heal, 'p.yml')).toThrowError(
+      /components\.\d+\.selfHeal\.function: a function component/,
+    );
+    const job = example.replace('  - { kind: job, name: nba-raw-backfill }\n', '');
+    expect(() => parsePipeline(job, 'p.yml')).toThrowError(/backfill\.targets\.0\.run\.job: a job component/);
+    const twice = example.replace(
+      '  - { kind: job, name: nba-raw-backfill }\n',
+      '  - { kind: job, name: nba-raw-backfill }\n'.repeat(2),
+    );
+    expect(() => parsePipeline(twice, 'p.yml')).toThrowError(/job nba-raw-backfill is declared twice/);
+    const noHistory = example.replace(/ {2}- kind: runHistory\n(?: {4}.*\n)+/, '');
+    expect(() => parsePipeline(noHistory, 'p.yml')).toThrowError(/exactly one runHistory component/);
+    const inverted = example.replace('backlog: { warn: 1, fail: 500 }', 'backlog: { warn: 600, fail: 500 }');
+    expect(() => parsePipeline(inverted, 'p.yml')).toThrowError(/backlog\.warn: at most fail \(500\)/);
+  });
+
+  it('crash signatures say what they mean, and the import check has one to read', () => {
+    const noKind = example.replace('match: HealthChecker, kind: crash', 'match: HealthChecker');
+    expect(() => parsePipeline(noKind, 'p.yml')).toThrowError(/crashSignatures\.0\.kind: Invalid option/);
+    // Renaming the signatures keeps the check: it reads the kind, not the id.
+    const renamed = example
+      .replace('id: module-not-found', 'id: no-module')
+      .replace('id: import-error', 'id: cannot-import');
+    expect(
+      parsePipeline(renamed, 'p.yml').crashSignatures.filter((s) => s.kind === 'import-error'),
+    ).toHaveLength(2);
+    const none = example.replaceAll('kind: import-error', 'kind: other');
+    expect(() => parsePipeline(none, 'p.yml')).toThrowError(
+      /crashSignatures: deploy-verify checks functions for import errors: declare at least one signature of kind import-error/,
     );
   });
 
@@ -99,6 +179,16 @@ describe('environment', () => {
 
   it('requires the signing secret once a bot token is set', () => {
     expect(() => loadEnv({ SLACK_BOT_TOKEN: 'xoxb-1-2' })).toThrowError(/SLACK_SIGNING_SECRET: required/);
+  });
+
+  it('needs no signing secret in Socket Mode (the app token authenticates), in production too', () => {
+    const socket = { SLACK_BOT_TOKEN: 'xoxb-1-2', SLACK_APP_TOKEN: 'xapp-1-2' };
+    expect(loadEnv(socket)).toMatchObject({ socketMode: true, demo: false });
+    expect(loadEnv({ ...socket, K_SERVICE: 'bot' })).toMatchObject({ socketMode: true, production: true });
+    // Without the app token the secret is still required there.
+    expect(() => loadEnv({ K_SERVICE: 'bot', SLACK_BOT_TOKEN: 'xoxb-1' })).toThrowError(
+      /SLACK_SIGNING_SECRET: required on Cloud Run/,
+    );
   });
 
   it('names a malformed variable', () => {

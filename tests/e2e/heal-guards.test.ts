@@ -154,7 +154,7 @@ describe('heal guard rails', () => {
       const mark = env.fake.mark();
       const d = await env.driver.command(text, { userId: ALICE, channelId: CHANNEL });
       expect(d.status).toBe(200);
-      expect(String((d.json as { text?: string })?.text)).toMatch(/Usage[\s\S]*\/heal <date>/);
+      expect(String((d.json as { text?: string })?.text)).toMatch(/Usage[\s\S]*\/heal &lt;date&gt;/);
       await new Promise((r) => setTimeout(r, 200));
       expect(env.fake.calls().filter((c) => c.seq > mark && c.method === 'views.open')).toHaveLength(0);
     }
@@ -188,8 +188,16 @@ describe('heal guard rails', () => {
     const env = await boot();
     await requestHeal(env, '2026-01-20', ALICE);
     const mark = env.fake.mark();
-    await env.driver.command('/heal 2026-01-20', { userId: BOB, channelId: CHANNEL });
-    const update = await env.fake.waitForCall('views.update', undefined, { since: mark, timeoutMs: 20_000 });
+    const opened = await env.driver.command('/heal 2026-01-20', { userId: BOB, channelId: CHANNEL });
+    expect(opened.status).toBe(200);
+    // Bob's modal (Alice's, still open, may be updated too: it says her request was posted).
+    const update = await env.fake.waitFor(
+      (c) =>
+        c.method === 'views.update' &&
+        c.body.view !== undefined &&
+        !/Approval requested/.test(blockText(c.body.view)),
+      { since: mark, timeoutMs: 20_000, description: "Bob's heal modal" },
+    );
     expect(blockText(update.body.view)).toMatch(/already|waiting for approval, requested by <@U0ALICE>/);
     expect(await env.bot.deps.guarded.store.list({ limit: 10 })).toHaveLength(1);
   });

@@ -56,7 +56,10 @@ describe('rollback from /deploy-verify', () => {
       messageTs: (approval.response as { ts: string }).ts,
     });
     await e.fake.waitFor(
-      (c) => c.method === 'chat.update' && /Roll back [^:]+: succeeded/.test(blockText(c.body.blocks)),
+      // Progress is coalesced: a short run may first show its progress message already finished.
+      (c) =>
+        (c.method === 'chat.update' || c.method === 'chat.postMessage') &&
+        /Roll back [^:]+: succeeded/.test(blockText(c.body.blocks)),
       {
         since: start,
         timeoutMs: 60_000,
@@ -76,7 +79,10 @@ describe('rollback from /deploy-verify', () => {
       messageTs: request.progressTs!,
     });
     await e.fake.waitFor(
-      (c) => c.method === 'chat.update' && /Roll back [^:]+: undone/.test(blockText(c.body.blocks)),
+      // Progress is coalesced: a short run may first show its progress message already finished.
+      (c) =>
+        (c.method === 'chat.update' || c.method === 'chat.postMessage') &&
+        /Roll back [^:]+: undone/.test(blockText(c.body.blocks)),
       {
         since: undoMark,
         timeoutMs: 60_000,

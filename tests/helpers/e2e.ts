@@ -124,6 +124,8 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     ...(opts.clock ? { clock: opts.clock } : {}),
     botIdentity: { botId: fake.identity.botId, botUserId: fake.identity.botUserId },
     drainMs: 15_000,
+    // Socket Mode still serves /healthz: on any free port here.
+    ...(opts.socketMode ? { socketPort: 0 } : {}),
     guarded: {
       ...state,
       executors: buildExecutors(config, side, { pollMs: opts.pollMs ?? 100, backfillPollMs: 100 }),

@@ -2,7 +2,7 @@
  * In-memory ports for pure unit tests of the domain and views. End-to-end tests use the
  * sandbox and the emulators instead.
  */
-import type { IsoDate, ServiceState } from '../../src/domain/ports.js';
+import type { IsoDate, RunHistoryPort, RunRecord, ServiceState } from '../../src/domain/ports.js';
 import { ok, type Probe } from '../../src/domain/result.js';
 import type { StatusPorts } from '../../src/domain/status.js';
 
@@ -26,6 +26,26 @@ const exampleTopics: Record<string, string> = {
   'phase5-to-phase6-orchestrator': 'nba-phase5-predictions-complete',
 };
 
+/**
+ * run_history over `records`, honouring the cutoff as the Firestore adapter does: a stuck run is
+ * one in the running status that started before `startedBefore` (a run without a start time is
+ * never stuck). A fake that ignored the cutoff would let a planner's wrong cutoff pass.
+ */
+export function fakeRunHistory(records: RunRecord[] = [], runningStatus = 'running'): RunHistoryPort {
+  return {
+    runsForDate: async (date) => ok(records.filter((r) => r.date === date)),
+    stuckRuns: async (startedBefore) =>
+      ok(
+        records.filter(
+          (r) =>
+            r.status === runningStatus &&
+            r.startedAt !== undefined &&
+            Date.parse(r.startedAt) < startedBefore.getTime(),
+        ),
+      ),
+  };
+}
+
 export function fakePorts(overrides: Partial<StatusPorts> = {}): StatusPorts {
   const base: StatusPorts = {
     cloudRun: {
@@ -47,12 +67,15 @@ export function fakePorts(overrides: Partial<StatusPorts> = {}): StatusPorts {
         ok({ name, state: 'ENABLED', schedule: '45 12 * * *', timeZone: 'America/New_York' }),
     },
     dataChecks: { scalar: async (_sql: string, _date: IsoDate) => ok(7) },
-    runHistory: { runsForDate: async () => ok([]), stuckRuns: async () => ok([]) },
+    runHistory: fakeRunHistory(),
     logs: { errorsSince: async () => ok([]) },
     monitoring: {
       serverErrorShare: async (services) => ok(Object.fromEntries(services.map((s) => [s, 0]))),
       deadLetterBacklog: async (subs) => ok(Object.fromEntries(subs.map((s) => [s, 0]))),
+      deadLetterTrend: async () => ok({}),
     },
+    jobs: { listExecutions: async () => ok([]) },
+    tables: { getTable: async (name) => ok({ name, lastModifiedTime: new Date().toISOString() }) },
   };
   return { ...base, ...overrides };
 }

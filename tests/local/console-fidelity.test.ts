@@ -123,8 +123,10 @@ async function driveEverything(e: E2E, scenario: ScenarioName): Promise<Surface[
   expect(buttons).toContain('refresh_status');
   await click('refresh_status', ALICE, posted!.ts);
   if (buttons.includes('open_deploy_verify')) await click('open_deploy_verify', ALICE, posted!.ts);
+  if (buttons.includes('show_status_findings')) await click('show_status_findings', ALICE, posted!.ts);
 
-  if (scenario === 'healthy') {
+  // healthy and breakdown: nothing for a heal to do (data complete, nothing stuck).
+  if (scenario !== 'jan20') {
     await command(`/heal ${DATE}`);
     return acks;
   }
@@ -161,7 +163,7 @@ async function driveEverything(e: E2E, scenario: ScenarioName): Promise<Surface[
   return acks;
 }
 
-describe.each(['jan20', 'healthy'] as const)(
+describe.each(['jan20', 'healthy', 'breakdown'] as const)(
   'every view the bot produces renders in the console (%s)',
   (scenario) => {
     let e: E2E;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type FakeSlack,
   type RecordedCall,
+  type Refusal,
   seedChannels,
   seedUsers,
   startFakeSlack,
@@ -195,6 +196,45 @@ describe('error injection', () => {
     const res = await callForm('views.open', { trigger_id: trigger, view: modal() });
     expect(res.json).toEqual({ ok: false, error: 'expired_trigger_id' });
     expect(fake.views()).toEqual([]);
+  });
+
+  it('failNext takes an HTTP status: 500 fatal_error and 429 with Retry-After, `times` times', async () => {
+    fake.failNext('chat.update', { status: 429, retryAfterSec: 2, times: 2 });
+    fake.failNext('chat.update', { status: 500 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const res = await callForm('chat.update', { channel: seedChannels.ops, ts: '1.2', text: 'x' });
+      statuses.push(res.status);
+      if (res.status === 429) expect(res.headers.get('retry-after')).toBe('2');
+      if (res.status === 500) expect(res.json).toEqual({ ok: false, error: 'fatal_error' });
+    }
+    // The fourth call reaches the model: no such message.
+    expect(statuses).toEqual([429, 429, 500, 200]);
+  });
+
+  it('failFor fails every call of a method for a period of time, then lets them through', async () => {
+    fake.failFor('chat.postMessage', 300, { status: 500 });
+    fake.failFor('users.info', 300, { status: 429, retryAfterSec: 3 });
+    for (let i = 0; i < 3; i += 1) {
+      expect((await callForm('chat.postMessage', { channel: seedChannels.ops, text: 'x' })).status).toBe(500);
+      const limited = await callForm('users.info', { user: seedUsers.bob });
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toBe('3');
+    }
+    expect(fake.messages(seedChannels.ops)).toEqual([]);
+    // Other methods are not affected.
+    expect((await callForm('auth.test', {})).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 320));
+    expect((await callForm('chat.postMessage', { channel: seedChannels.ops, text: 'x' })).json.ok).toBe(true);
+    expect((await callForm('users.info', { user: seedUsers.bob })).status).toBe(200);
+  });
+
+  it('failFor works on response_url posts, and clearFaults ends it early', async () => {
+    const url = fake.createResponseUrl({ channel: seedChannels.ops, user: seedUsers.alice });
+    fake.failFor('response_url', 60_000, { status: 503 });
+    expect((await respond(url, { text: 'x' })).status).toBe(503);
+    fake.clearFaults('response_url');
+    expect((await respond(url, { text: 'x' })).status).toBe(200);
   });
 
   it('delays answers when asked', async () => {
@@ -433,6 +473,254 @@ describe('views', () => {
     });
     expect(res.json.error).toBe('invalid_arguments');
     expect(JSON.stringify(res.json.response_metadata)).toContain('submit is required');
+  });
+});
+
+describe('refusals: Slack answers an invalid payload with an error naming the field, and shows nothing', () => {
+  // Numbers from Slack's reference (option object: text 75 characters; header text 150), written out.
+  const longOption = { text: { type: 'mrkdwn', text: 'x'.repeat(76) }, value: 'v' };
+  const checkboxInput = {
+    type: 'input',
+    label: { type: 'plain_text', text: 'Steps' },
+    element: { type: 'checkboxes', action_id: 'steps', options: [longOption] },
+  };
+  const badHeader = [{ type: 'header', text: { type: 'plain_text', text: 'x'.repeat(151) } }];
+  const pointer = (json: Record<string, unknown>) =>
+    JSON.stringify((json.response_metadata as { messages?: unknown })?.messages ?? []);
+  let refused: Refusal[];
+  const onRefused = (r: Refusal) => refused.push(r);
+
+  beforeEach(() => {
+    refused = [];
+    fake.on('refused', onRefused);
+    return () => fake.off('refused', onRefused);
+  });
+
+  it('chat.postMessage: invalid_blocks with the pointer in response_metadata and errors; nothing posted', async () => {
+    const res = await callForm('chat.postMessage', {
+      channel: seedChannels.ops,
+      text: 't',
+      blocks: badHeader,
+    });
+    expect(res.json).toEqual({
+      ok: false,
+      error: 'invalid_blocks',
+      errors: ['must be less than 151 characters [json-pointer:/blocks/0/text/text]'],
+      response_metadata: {
+        messages: ['[ERROR] must be less than 151 characters [json-pointer:/blocks/0/text/text]'],
+      },
+    });
+    expect(fake.messages(seedChannels.ops)).toEqual([]);
+    expect(refused).toEqual([
+      expect.objectContaining({
+        method: 'chat.postMessage',
+        error: 'invalid_blocks',
+        channel: seedChannels.ops,
+        messages: ['[ERROR] must be less than 151 characters [json-pointer:/blocks/0/text/text]'],
+      }),
+    ]);
+    expect(fake.refusals()).toEqual(refused);
+  });
+
+  it('the WebClient sees the refusal as a platform error carrying the messages', async () => {
+    await expect(
+      client().chat.postMessage({ channel: seedChannels.ops, text: 't', blocks: badHeader as never }),
+    ).rejects.toMatchObject({
+      code: webApi.ErrorCode.PlatformError,
+      data: {
+        error: 'invalid_blocks',
+        response_metadata: { messages: [expect.stringContaining('/blocks/0')] },
+      },
+    });
+  });
+
+  it('chat.postEphemeral: refused, nothing shown to the user', async () => {
+    const res = await callForm('chat.postEphemeral', {
+      channel: seedChannels.ops,
+      user: seedUsers.alice,
+      text: 't',
+      blocks: badHeader,
+    });
+    expect(res.json.error).toBe('invalid_blocks');
+    expect(fake.ephemerals(seedUsers.alice)).toEqual([]);
+    expect(refused[0]).toMatchObject({
+      method: 'chat.postEphemeral',
+      user: seedUsers.alice,
+      ephemeral: true,
+    });
+  });
+
+  it('chat.update: refused, the message keeps its old content', async () => {
+    const posted = await client().chat.postMessage({ channel: seedChannels.ops, text: 'before' });
+    const res = await callForm('chat.update', {
+      channel: seedChannels.ops,
+      ts: posted.ts,
+      text: 'after',
+      blocks: badHeader,
+    });
+    expect(res.json.error).toBe('invalid_blocks');
+    expect(fake.message(seedChannels.ops, posted.ts!)).toMatchObject({ text: 'before' });
+    expect(fake.message(seedChannels.ops, posted.ts!)?.edited).toBeUndefined();
+    expect(refused[0]).toMatchObject({ method: 'chat.update', channel: seedChannels.ops, ts: posted.ts });
+  });
+
+  it('msg_blocks_too_long past 10,000 characters of block text, on post, ephemeral and update', async () => {
+    // Not in the reference: refusals reported from about 11,300 (bolt-js #2509, #2867); 10,000 is the project's cap.
+    const blocks = (n: number) => Array.from({ length: 4 }, (_, i) => section('x'.repeat(i < 3 ? 3000 : n)));
+    const fits = await callForm('chat.postMessage', {
+      channel: seedChannels.ops,
+      text: 't',
+      blocks: blocks(1000),
+    });
+    expect(fits.json.ok).toBe(true);
+    const over = await callForm('chat.postMessage', {
+      channel: seedChannels.ops,
+      text: 't',
+      blocks: blocks(1001),
+    });
+    expect(over.json.error).toBe('msg_blocks_too_long');
+    expect(pointer(over.json)).toContain('json-pointer:/blocks]');
+    const ephemeral = { channel: seedChannels.ops, user: seedUsers.bob, text: 't', blocks: blocks(1001) };
+    expect((await callForm('chat.postEphemeral', ephemeral)).json.error).toBe('msg_blocks_too_long');
+    const update = { channel: seedChannels.ops, ts: fits.json.ts, text: 't', blocks: blocks(1001) };
+    expect((await callForm('chat.update', update)).json.error).toBe('msg_blocks_too_long');
+    expect(fake.messages(seedChannels.ops)).toHaveLength(1);
+    expect(fake.ephemerals()).toEqual([]);
+  });
+
+  it('msg_too_long for a top-level text over 40,000 characters', async () => {
+    const res = await callForm('chat.postMessage', { channel: seedChannels.ops, text: 'x'.repeat(40_001) });
+    expect(res.json.error).toBe('msg_too_long');
+    expect(pointer(res.json)).toContain('json-pointer:/text');
+    expect(fake.messages(seedChannels.ops)).toEqual([]);
+  });
+
+  it('response_url: HTTP 400 invalid_blocks, nothing posted, the use not spent', async () => {
+    const url = fake.createResponseUrl({ channel: seedChannels.ops, user: seedUsers.carol });
+    const res = await respond(url, { response_type: 'in_channel', text: 't', blocks: badHeader });
+    expect(res.status).toBe(400);
+    expect(res.json.error).toBe('invalid_blocks');
+    expect(pointer(res.json)).toContain('json-pointer:/blocks/0/text/text');
+    expect(fake.messages(seedChannels.ops)).toEqual([]);
+    expect(refused[0]).toMatchObject({ method: 'response_url', channel: seedChannels.ops });
+    for (let i = 0; i < 5; i += 1) expect((await respond(url, { text: `ok ${i}` })).status).toBe(200);
+  });
+
+  it('an ack Slack cannot render shows nothing and is noted as refused', async () => {
+    const url = fake.createResponseUrl({ channel: seedChannels.ops, user: seedUsers.alice });
+    fake.applyAck(url, { text: 't', blocks: badHeader });
+    expect(fake.ephemerals()).toEqual([]);
+    expect(refused[0]).toMatchObject({ method: 'ack', error: 'invalid_blocks', user: seedUsers.alice });
+  });
+
+  it('views.open: a checkbox option over 75 characters is invalid_arguments; no modal opens', async () => {
+    const trigger = fake.issueTrigger(seedUsers.alice);
+    const res = await callForm('views.open', {
+      trigger_id: trigger,
+      view: modal({ submit: { type: 'plain_text', text: 'Go' }, blocks: [checkboxInput] }),
+    });
+    expect(res.json.error).toBe('invalid_arguments');
+    expect(pointer(res.json)).toContain('json-pointer:/view/blocks/0/element/options/0/text/text');
+    expect(fake.views()).toEqual([]);
+    expect(refused[0]).toMatchObject({ method: 'views.open', view: 'modal', user: seedUsers.alice });
+  });
+
+  it('views.update and views.push: refused, the open modal stays as it was', async () => {
+    const trigger = fake.issueTrigger(seedUsers.alice);
+    const opened = await callForm('views.open', { trigger_id: trigger, view: modal() });
+    const id = String((opened.json.view as { id: string }).id);
+    const bad = modal({ submit: { type: 'plain_text', text: 'Go' }, blocks: [checkboxInput] });
+    const updated = await callForm('views.update', { view_id: id, view: bad });
+    expect(updated.json.error).toBe('invalid_arguments');
+    expect(fake.view(id)?.blocks).toEqual([{ ...section('loading…'), block_id: expect.any(String) }]);
+    expect(refused[0]).toMatchObject({ method: 'views.update', user: seedUsers.alice, viewId: id });
+    const pushed = await callForm('views.push', {
+      trigger_id: fake.issueTrigger(seedUsers.alice),
+      view: bad,
+    });
+    expect(pushed.json.error).toBe('invalid_arguments');
+    expect(fake.views(seedUsers.alice)).toHaveLength(1);
+  });
+
+  it('views.publish: an over-limit Home tab is refused', async () => {
+    const home = { type: 'home', blocks: Array.from({ length: 101 }, () => ({ type: 'divider' })) };
+    const res = await callForm('views.publish', { user_id: seedUsers.bob, view: home });
+    expect(res.json.error).toBe('invalid_arguments');
+    expect(pointer(res.json)).toContain('json-pointer:/view/blocks]');
+    expect(fake.homeView(seedUsers.bob)).toBeUndefined();
+  });
+
+  it('a view_submission answer with an invalid view changes nothing and is refused', async () => {
+    const trigger = fake.issueTrigger(seedUsers.alice);
+    const opened = await callForm('views.open', { trigger_id: trigger, view: modal() });
+    const id = String((opened.json.view as { id: string }).id);
+    const bad = modal({ title: { type: 'plain_text', text: 'x'.repeat(25) } });
+    expect(fake.applyViewSubmission(id, { response_action: 'update', view: bad })).toBe('refused');
+    expect(fake.view(id)?.title.text).toBe('Plan');
+    expect(refused[0]).toMatchObject({
+      method: 'ack',
+      viewId: id,
+      messages: [expect.stringContaining('/view/title/text')],
+    });
+  });
+
+  it('transport faults (429, 500) are not refusals', async () => {
+    fake.failNext('chat.postMessage', { status: 500 });
+    await callForm('chat.postMessage', { channel: seedChannels.ops, text: 't' });
+    expect(refused).toEqual([]);
+  });
+});
+
+describe('what the app may change', () => {
+  it('chat.update of a message a person typed is cant_update_message, and it stays as typed', async () => {
+    const ts = fake.postAsUser(seedChannels.ops, seedUsers.carol, 'my own words');
+    const res = await callForm('chat.update', { channel: seedChannels.ops, ts, text: 'changed' });
+    expect(res.json).toEqual({ ok: false, error: 'cant_update_message' });
+    expect(fake.message(seedChannels.ops, ts)).toMatchObject({ text: 'my own words', user: seedUsers.carol });
+    expect((await callForm('chat.delete', { channel: seedChannels.ops, ts })).json.error).toBe(
+      'cant_delete_message',
+    );
+    // The app's own message can be updated.
+    const own = await client().chat.postMessage({ channel: seedChannels.ops, text: 'mine' });
+    expect(
+      (await callForm('chat.update', { channel: seedChannels.ops, ts: own.ts, text: 'x' })).json.ok,
+    ).toBe(true);
+  });
+
+  it('views.update with a stale hash is hash_conflict and the view keeps the newer content', async () => {
+    const opened = await callForm('views.open', {
+      trigger_id: fake.issueTrigger(seedUsers.alice),
+      view: modal(),
+    });
+    const first = opened.json.view as { id: string; hash: string };
+    const second = await callForm('views.update', {
+      view_id: first.id,
+      hash: first.hash,
+      view: modal({ blocks: [section('plan ready')] }),
+    });
+    const newer = second.json.view as { hash: string };
+    expect(newer.hash).not.toBe(first.hash);
+    const stale = await callForm('views.update', {
+      view_id: first.id,
+      hash: first.hash,
+      view: modal({ blocks: [section('stale write')] }),
+    });
+    expect(stale.json.error).toBe('hash_conflict');
+    expect(fake.view(first.id)?.blocks).toEqual([{ ...section('plan ready'), block_id: expect.any(String) }]);
+    const fresh = await callForm('views.update', { view_id: first.id, hash: newer.hash, view: modal() });
+    expect(fresh.json.ok).toBe(true);
+  });
+
+  it('views.publish with a stale hash is hash_conflict', async () => {
+    const home = (text: string) => ({ type: 'home', blocks: [section(text)] });
+    const first = await callForm('views.publish', { user_id: seedUsers.bob, view: home('one') });
+    const hash = (first.json.view as { hash: string }).hash;
+    await callForm('views.publish', { user_id: seedUsers.bob, view: home('two'), hash });
+    const stale = await callForm('views.publish', { user_id: seedUsers.bob, view: home('three'), hash });
+    expect(stale.json.error).toBe('hash_conflict');
+    expect(fake.homeView(seedUsers.bob)?.blocks).toEqual([
+      { ...section('two'), block_id: expect.any(String) },
+    ]);
   });
 });
 

@@ -498,6 +498,44 @@ describe('guarded-action engine', () => {
     expect(h.count('run:trigger')).toBe(1);
   });
 
+  it('refuses the final transition of a runner another instance took over after its last step', async () => {
+    const inner = createMemoryRequestStore();
+    let takeover: GuardedRequest | undefined;
+    // Another instance resumes the request between inst-a's last step write and its final transition:
+    // that transition is then the first write inst-a tries, so only its runner check can stop it.
+    const store: RequestStore = {
+      ...inner,
+      async transition(id, spec) {
+        if (!takeover && spec.to === 'succeeded') {
+          const current = (await inner.get(id))!;
+          const taken = await inner.transition(id, {
+            from: ['running'],
+            to: 'running',
+            expectVersion: current.version,
+            patch: { runner: 'inst-b', heartbeatAt: new Date(T0) },
+          });
+          if (!taken.ok) throw new Error(taken.reason.message);
+          takeover = taken.value;
+        }
+        return inner.transition(id, spec);
+      },
+    };
+    const h = harness({ store });
+    const a = h.engine('inst-a', { heartbeatMs: 3_600_000 });
+    const r = await submitted(a);
+    const approved = await a.approve(r.id, 'U0APPROVER', yes);
+    if (!approved.ok) throw new Error(approved.reason.message);
+    const late = await approved.value.done;
+
+    expect(takeover?.steps.map((s) => s.status)).toEqual(['done', 'done', 'done']);
+    expect(late).toMatchObject({ state: 'running', runner: 'inst-b', version: takeover!.version });
+    expect(await h.store.get(r.id)).toMatchObject({ state: 'running', runner: 'inst-b' });
+    expect(h.logs).toContainEqual(
+      expect.objectContaining({ event: 'guarded.claim_lost', instance: 'inst-a' }),
+    );
+    expect((await auditTrail(h, r.id)).filter((t) => t.startsWith('finish:'))).toEqual([]);
+  });
+
   it('refuses and audits approval of an expired request', async () => {
     const h = harness();
     const e = h.engine('inst-a');

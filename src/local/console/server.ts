@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { scenarioNames } from '../../sandbox/scenarios.js';
 import { apiNames } from '../../sandbox/state.js';
 import type { Driver, InputValue } from '../driver.js';
-import type { EphemeralMessage, FakeSlack, SlackMessage, WorkspaceChange } from '../fake-slack.js';
+import type { EphemeralMessage, FakeSlack, Refusal, SlackMessage, WorkspaceChange } from '../fake-slack.js';
 
 type Json = Record<string, unknown>;
 
@@ -50,6 +50,15 @@ export interface ConsoleCommand {
   usageHint: string;
 }
 
+/** What Slack answered when it refused a call: shown in place of what the bot meant to show. */
+export interface RefusalNote {
+  seq: number;
+  method: string;
+  error: string;
+  /** Slack's `response_metadata.messages`, each naming a JSON pointer. */
+  messages: string[];
+}
+
 /** A top-level message as the page gets it: channel messages and the viewer's ephemerals, with their thread. */
 export interface TimelineMessage {
   ts: string;
@@ -60,6 +69,11 @@ export interface TimelineMessage {
   ephemeral: boolean;
   edited: boolean;
   replies: TimelineMessage[];
+  /**
+   * A post Slack refused (then `ts` is `refused-<seq>` and there is no content), or the last refused
+   * update of this message (which kept its old content).
+   */
+  refused?: RefusalNote;
 }
 
 const staticDir = fileURLToPath(new URL('./static/', import.meta.url));
@@ -85,8 +99,17 @@ export async function readCommands(manifestPath: string): Promise<ConsoleCommand
     }));
 }
 
-/** The channel as one viewer sees it: messages and their ephemerals in ts order, replies under parents. */
-export function timeline(fake: FakeSlack, channel: string, viewer: string): TimelineMessage[] {
+/**
+ * The channel as one viewer sees it: messages and their ephemerals in ts order, replies under parents,
+ * and the `refusals` that concern it: a refused post where it would have appeared, a refused update on
+ * the message it was meant to change.
+ */
+export function timeline(
+  fake: FakeSlack,
+  channel: string,
+  viewer: string,
+  refusals: Refusal[] = [],
+): TimelineMessage[] {
   const toItem = (m: SlackMessage | EphemeralMessage, ephemeral: boolean): TimelineMessage => ({
     ts: m.ts,
     user: ephemeral ? fake.identity.botUserId : m.user,
@@ -97,21 +120,87 @@ export function timeline(fake: FakeSlack, channel: string, viewer: string): Time
     edited: 'edited' in m && m.edited !== undefined,
     replies: [],
   });
+  const shown = refusals.filter(
+    (r) => r.view === undefined && r.channel === channel && (!r.ephemeral || r.user === viewer),
+  );
+  // A refused post sorts just after the newest message at the time it was refused.
+  const refusedPosts = shown
+    .filter((r) => r.ts === undefined)
+    .map((r) => {
+      const item: TimelineMessage = {
+        ts: `refused-${r.seq}`,
+        user: fake.identity.botUserId,
+        text: '',
+        ephemeral: r.ephemeral === true,
+        edited: false,
+        replies: [],
+        refused: note(r),
+      };
+      return { m: { ts: r.afterTs, thread_ts: r.threadTs, refused: true }, item };
+    });
   const all = [
     ...fake.messages(channel, { replies: true }).map((m) => ({ m, item: toItem(m, false) })),
     ...fake
       .ephemerals(viewer)
       .filter((m) => m.channel === channel)
       .map((m) => ({ m, item: toItem(m, true) })),
-  ].sort((a, b) => compareTs(a.m.ts, b.m.ts));
-  const byTs = new Map(all.filter((x) => !x.item.ephemeral).map((x) => [x.m.ts, x.item]));
+    ...refusedPosts,
+  ].sort((a, b) => compareTs(a.m.ts, b.m.ts) || Number('refused' in a.m) - Number('refused' in b.m));
+  const byTs = new Map(all.filter((x) => !x.item.ephemeral && !x.item.refused).map((x) => [x.m.ts, x.item]));
+  for (const r of shown) {
+    const target =
+      r.ts === undefined
+        ? undefined
+        : r.ephemeral
+          ? all.find((x) => x.item.ephemeral && x.item.ts === r.ts)?.item
+          : byTs.get(r.ts);
+    if (target) target.refused = note(r);
+  }
   const top: TimelineMessage[] = [];
   for (const { m, item } of all) {
-    const parent = m.thread_ts !== undefined && m.thread_ts !== m.ts ? byTs.get(m.thread_ts) : undefined;
+    const isReply = m.thread_ts !== undefined && (m.thread_ts !== m.ts || 'refused' in m);
+    const parent = isReply && m.thread_ts !== undefined ? byTs.get(m.thread_ts) : undefined;
     if (parent) parent.replies.push(item);
     else top.push(item);
   }
   return top;
+}
+
+function note(r: Refusal): RefusalNote {
+  return { seq: r.seq, method: r.method, error: r.error, messages: r.messages };
+}
+
+/**
+ * The refusals the console still shows: a refusal stays until what it concerns changes (the message is
+ * updated or deleted, the viewer's modal opens, updates or closes) or the person dismisses it.
+ */
+export class ShownRefusals {
+  private list: Refusal[] = [];
+
+  add(refusal: Refusal): void {
+    this.list.push(refusal);
+    if (this.list.length > 50) this.list.shift();
+  }
+
+  /** Drops what a workspace change made stale. */
+  onChange(change: WorkspaceChange): void {
+    if (change.kind === 'reset') this.list = [];
+    else if (change.kind === 'view') this.list = this.list.filter((r) => !(r.view && r.user === change.user));
+    else if (change.action !== 'posted') this.list = this.list.filter((r) => r.view || r.ts !== change.ts);
+  }
+
+  dismiss(seq: number): void {
+    this.list = this.list.filter((r) => r.seq !== seq);
+  }
+
+  all(): Refusal[] {
+    return [...this.list];
+  }
+
+  /** Refused modals and Home tabs of one viewer, oldest first. */
+  views(user: string): RefusalNote[] {
+    return this.list.filter((r) => r.view && r.user === user).map(note);
+  }
 }
 
 function compareTs(a: string, b: string): number {
@@ -121,11 +210,21 @@ function compareTs(a: string, b: string): number {
 export function mountConsole(fake: FakeSlack, opts: ConsoleOptions): ConsoleHandle {
   const streams = new Set<ServerResponse>();
   const knownUsers = new Set(opts.users.map((u) => u.id));
-  const onChange = (change: WorkspaceChange) => {
-    const data = `data: ${JSON.stringify(change)}\n\n`;
+  const refusals = new ShownRefusals();
+  const push = (event: unknown) => {
+    const data = `data: ${JSON.stringify(event)}\n\n`;
     for (const res of streams) res.write(data);
   };
+  const onChange = (change: WorkspaceChange) => {
+    refusals.onChange(change);
+    push(change);
+  };
+  const onRefused = (refusal: Refusal) => {
+    refusals.add(refusal);
+    push({ kind: 'refused', seq: refusal.seq, method: refusal.method, error: refusal.error });
+  };
   fake.on('change', onChange);
+  fake.on('refused', onRefused);
   // Proxies and idle connections drop a silent stream; a comment line every 15 s keeps it open.
   const heartbeat = setInterval(() => {
     for (const res of streams) res.write(': ping\n\n');
@@ -173,8 +272,9 @@ export function mountConsole(fake: FakeSlack, opts: ConsoleOptions): ConsoleHand
       case 'GET state': {
         const user = userOf(query.get('user'));
         return sendJson(res, 200, {
-          messages: timeline(fake, opts.channel, user),
+          messages: timeline(fake, opts.channel, user, refusals.all()),
           views: fake.views(user),
+          refusedViews: refusals.views(user),
         });
       }
       case 'GET events': {
@@ -225,6 +325,11 @@ export function mountConsole(fake: FakeSlack, opts: ConsoleOptions): ConsoleHand
           outcome: delivery.outcome,
           errors: fake.view(viewId)?.errors ?? {},
         });
+      }
+      case 'POST dismiss': {
+        const body = await readJson(req);
+        refusals.dismiss(Number(body.seq));
+        return sendJson(res, 200, { ok: true });
       }
       case 'POST close': {
         const body = await readJson(req);
@@ -311,6 +416,7 @@ export function mountConsole(fake: FakeSlack, opts: ConsoleOptions): ConsoleHand
     close() {
       clearInterval(heartbeat);
       fake.off('change', onChange);
+      fake.off('refused', onRefused);
       for (const res of streams) res.end();
       streams.clear();
     },

@@ -13,6 +13,8 @@ const page = {
   user: '',
   messages: [],
   views: [],
+  /** Modals and Home tabs Slack refused for this viewer: shown in place of the modal. */
+  refusedViews: [],
   /** Threads the person folded, by parent ts. */
   folded: new Set(),
   /** Messages changed since the last render (chat.update): they flash once. */
@@ -77,6 +79,7 @@ function refresh() {
       const state = await api(`state?user=${encodeURIComponent(page.user)}`);
       page.messages = state.messages;
       page.views = state.views;
+      page.refusedViews = state.refusedViews ?? [];
       renderTimeline();
       renderModalLayer();
     } catch (error) {
@@ -116,6 +119,21 @@ function connect() {
 const eye =
   '<svg class="emoji" viewBox="0 0 20 20" aria-hidden="true"><path d="M1.5 10s3.2-5.5 8.5-5.5 8.5 5.5 8.5 5.5-3.2 5.5-8.5 5.5S1.5 10 1.5 10z" fill="none" stroke="currentColor" stroke-width="1.6"/><circle cx="10" cy="10" r="2.6" fill="currentColor"/></svg>';
 
+const surfaceName = (method) =>
+  method.startsWith('views.') ? (method === 'views.publish' ? 'Home tab' : 'modal') : 'message';
+
+/** Slack's refusal of a bot call, in place of what it would have shown: the error and each JSON pointer. */
+function refusalHtml(r, what) {
+  const lines = r.messages
+    .map((line) => `<li><code class="refused-line">${escapeHtml(line)}</code></li>`)
+    .join('');
+  return `<div class="refused" role="alert"><div class="refused-title">Slack refused this ${escapeHtml(what)}: <code>${escapeHtml(
+    r.error,
+  )}</code> <span class="muted">(${escapeHtml(r.method)})</span></div>${lines ? `<ul>${lines}</ul>` : ''}<button type="button" class="bk-button" data-dismiss="${escapeHtml(
+    String(r.seq),
+  )}">Dismiss</button></div>`;
+}
+
 function messageHtml(m) {
   const bot = m.user === page.meta.bot.id;
   const name = nameOf(m.user);
@@ -131,12 +149,15 @@ function messageHtml(m) {
       folded ? '' : `<div class="thread-replies">${m.replies.map(messageHtml).join('')}</div>`
     }</div>`;
   }
-  return `<article class="msg${m.ephemeral ? ' ephemeral' : ''}" data-ts="${escapeHtml(m.ts)}"><div class="avatar${
+  // A refused post has no content: the refusal stands where the message would have been.
+  const refusedPost = m.refused && m.ts.startsWith('refused-');
+  const body = refusedPost ? '' : `<div class="msg-body">${renderMessage(m, renderContext())}</div>`;
+  const refused = m.refused
+    ? refusalHtml(m.refused, refusedPost ? 'message' : 'update of the message above')
+    : '';
+  return `<article class="msg${m.ephemeral ? ' ephemeral' : ''}${refusedPost ? ' refused-post' : ''}" data-ts="${escapeHtml(m.ts)}"><div class="avatar${
     bot ? ' bot' : ''
-  }" aria-hidden="true">${escapeHtml(name.slice(0, 1).toUpperCase())}</div><div class="msg-main">${head}${only}<div class="msg-body">${renderMessage(
-    m,
-    renderContext(),
-  )}</div>${thread}</div></article>`;
+  }" aria-hidden="true">${escapeHtml(name.slice(0, 1).toUpperCase())}</div><div class="msg-main">${head}${only}${body}${refused}${thread}</div></article>`;
 }
 
 function renderTimeline() {
@@ -229,18 +250,30 @@ function restoreValues(form, values) {
 function renderModalLayer() {
   const layer = $('#modal-layer');
   const view = page.views.at(-1);
+  const refusals = page.refusedViews.map((r) => refusalHtml(r, surfaceName(r.method))).join('');
+  if (!view && refusals) {
+    // Nothing opened (or the Home tab was refused): the refusal stands where the modal would have been.
+    const key = `refused:${refusals}`;
+    if (key === page.shownView) return;
+    layer.innerHTML = `<div class="modal refused-modal">${refusals}</div>`;
+    page.shownView = key;
+    layer.hidden = false;
+    return;
+  }
   if (!view) {
     layer.hidden = true;
     layer.replaceChildren();
     page.shownView = '';
     return;
   }
-  const key = JSON.stringify(view);
+  const key = JSON.stringify(view) + refusals;
   if (key === page.shownView) return;
   const current = layer.querySelector('form.modal');
   const typed = current && current.dataset.viewId === view.id ? formValues(current) : undefined;
   layer.innerHTML = renderModal(view, renderContext());
   const form = layer.querySelector('form.modal');
+  // A refused views.update leaves the modal as it was: say so on top of it.
+  form?.querySelector('.modal-body')?.insertAdjacentHTML('afterbegin', refusals);
   if (typed && form) restoreValues(form, typed);
   page.shownView = key;
   layer.hidden = false;
@@ -331,6 +364,13 @@ async function sendAction(el, value) {
 document.addEventListener('click', (event) => {
   const target = event.target.closest('button');
   if (!target) return;
+  if (target.dataset.dismiss) {
+    event.preventDefault();
+    api('dismiss', { body: { seq: Number(target.dataset.dismiss) } })
+      .catch((error) => toast(`Could not dismiss: ${error.message}`))
+      .finally(() => refresh());
+    return;
+  }
   if (target.dataset.thread) {
     const ts = target.dataset.thread;
     if (page.folded.has(ts)) page.folded.delete(ts);

@@ -1,0 +1,429 @@
+/**
+ * Every view the bot can produce, rendered from hostile but realistic data and checked by the fake
+ * Slack's own validator (issue 9, items 3 and 7): Slack would accept each payload, nothing a person
+ * needs disappears without an "…and N more" saying where to see it, and text from Google or from
+ * people cannot mention anyone or make a link. Numbers here are Slack's published ones, written out.
+ */
+import { describe, expect, it } from 'vitest';
+import { refusalText } from '../../src/commands/deps.js';
+import { parseHeal, parsePipelineCommand, usage } from '../../src/domain/command-args.js';
+import type { VerifyReport } from '../../src/domain/deploy-verify.js';
+import { makePlan, type Plan, type PlanKind, type PlanStep } from '../../src/domain/plan.js';
+import type { BackfillProgress } from '../../src/domain/ports.js';
+import type { AuditEntry, GuardedRequest, RequestState, StepRun } from '../../src/domain/requests.js';
+import { fail, ok } from '../../src/domain/result.js';
+import type { Health, ReportLine, ReportSection, SectionId, StatusReport } from '../../src/domain/status.js';
+import { validateMessage, validateView } from '../../src/local/fake-slack.js';
+import { auditMessage } from '../../src/views/audit.js';
+import { backfillProgressLine, stallMessage } from '../../src/views/backfill.js';
+import { esc, section } from '../../src/views/common.js';
+import { deployVerifyFallback, deployVerifyMessage } from '../../src/views/deploy-verify.js';
+import {
+  approvalMessage,
+  infoModal,
+  loadingModal,
+  planMessage,
+  planModal,
+  progressMessage,
+  requestFallback,
+} from '../../src/views/guarded.js';
+import { homeView } from '../../src/views/home.js';
+import { selfHealFallback, selfHealMessage } from '../../src/views/self-heal.js';
+import { statusFallback, statusMessage } from '../../src/views/status.js';
+
+// ---- hostile data ----
+
+/** What a log line, a revision message or a person's reason may hold. */
+const NASTY =
+  '*bold* _it_ ~strike~ \\ `tick` ```fence``` <!channel> <@U123> <https://x|y> <!here> & &amp; > < ' +
+  '日本語のエラー Ошибка خطأ 🚀🔥👩‍💻\nsecond line\n> quoted';
+const long = (n: number, seed = '') => `${seed}${NASTY.repeat(Math.ceil(n / NASTY.length))}`.slice(0, n);
+const LIVE = ['<!channel>', '<@U123>', '<https://x|y>', '<!here>'];
+/** 49 characters, unique by their start (Cloud Run allows 49). */
+const serviceName = (i: number) => `svc-${String(i).padStart(2, '0')}-${'x'.repeat(42)}`;
+const now = new Date('2026-01-21T12:00:00Z');
+
+function line(i: number, health: Health, title = `thing ${i}`): ReportLine {
+  return {
+    health,
+    title,
+    detail: long(500, `${i}: `),
+    link: i % 2 ? `https://console.cloud.google.com/run/detail/us-west2/${title}?project=p` : 'https://x|y>',
+  };
+}
+
+function statusReport(): StatusReport {
+  const s = (id: SectionId, title: string, lines: ReportLine[]): ReportSection => ({
+    id,
+    title,
+    health: 'fail',
+    lines,
+  });
+  const services = Array.from({ length: 40 }, (_, i) => line(i, i % 3 ? 'fail' : 'ok', serviceName(i)));
+  return {
+    date: '2026-01-20' as StatusReport['date'],
+    generatedAt: now,
+    project: long(60),
+    verdict: 'fail',
+    summary: Array.from({ length: 1000 }, (_, i) => ({
+      severity: 'fail' as const,
+      component: serviceName(i % 40),
+      section: 'services' as const,
+      messages: [long(300, `problem ${i} `)],
+    })),
+    counts: { fail: 1000, unknown: 0, warn: 0 },
+    findings: Array.from({ length: 1000 }, (_, i) => ({
+      severity: 'fail' as const,
+      component: serviceName(i % 40),
+      kind: 'check' as const,
+      message: long(300, `finding ${i} `),
+    })),
+    problems: Array.from({ length: 1000 }, (_, i) => long(300, `problem ${i} `)),
+    sections: [
+      s('services', 'Cloud Run services', services),
+      s(
+        'orchestrators',
+        long(200),
+        Array.from({ length: 12 }, (_, i) => line(i, 'warn')),
+      ),
+      s('selfHeal', 'Self-heal', [line(0, 'unknown')]),
+      s(
+        'data',
+        'Data',
+        Array.from({ length: 25 }, (_, i) => line(i, 'fail')),
+      ),
+      s(
+        'stuck',
+        'Stuck runs',
+        Array.from({ length: 30 }, (_, i) => line(i, 'fail')),
+      ),
+      s(
+        'errors',
+        'Errors',
+        Array.from({ length: 1000 }, (_, i) => line(i, 'fail', `error ${i}`)),
+      ),
+      s(
+        'dlq',
+        'Dead letters',
+        Array.from({ length: 10 }, (_, i) => line(i, 'warn')),
+      ),
+    ],
+  };
+}
+
+function verifyReport(): VerifyReport {
+  return {
+    verdict: 'FAIL',
+    reasons: Array.from({ length: 1000 }, (_, i) => long(200, `reason ${i} `)),
+    generatedAt: now,
+    targets: Array.from({ length: 40 }, (_, i) => ({
+      kind: i % 4 ? 'service' : 'function',
+      name: serviceName(i),
+      health: i % 5 ? 'fail' : 'ok',
+      checks: Array.from({ length: 12 }, (_, j) => ({
+        health: 'fail',
+        label: long(80),
+        detail: long(500, `${j} `),
+      })),
+      link: 'https://console.cloud.google.com/run',
+      rollbackTo: `${serviceName(i)}-00041-${'q'.repeat(20)}`,
+    })),
+  };
+}
+
+/** 30 steps with 500-character labels and large params; the last one must always run. */
+function plan30(kind: PlanKind): Plan {
+  const steps: PlanStep[] = Array.from({ length: 30 }, (_, i) => ({
+    id: `step-${String(i + 1).padStart(2, '0')}-${'z'.repeat(30)}`,
+    action: i === 0 ? 'clear_run_history' : 'trigger_phase',
+    label: long(500, `Step ${i + 1} on ${serviceName(i)} `),
+    destructive: i % 7 === 0,
+    undoable: i % 7 === 0,
+    params:
+      i % 3 === 0
+        ? { collection: 'run_history', ids: Array.from({ length: 50 }, (_, j) => `doc-${j}-${long(20)}`) }
+        : i % 3 === 1
+          ? {
+              service: serviceName(i),
+              trigger: { type: 'http', path: '/process', body: { note: long(300) } },
+            }
+          : { trigger: { type: 'pubsub', topic: long(100), message: { text: long(300) } } },
+    ...(i === 29 ? { always: true } : {}),
+  }));
+  return makePlan({
+    kind,
+    title: long(500, `${kind} `),
+    subject: '2026-01-20',
+    summary: Array.from({ length: 20 }, () => long(200)),
+    evidence: Array.from({ length: 1000 }, (_, i) => long(300, `evidence ${i} `)),
+    steps,
+  });
+}
+
+const planOpts = {
+  unknown: Array.from({ length: 40 }, () => long(300)),
+  warnings: [long(2000), long(5000)],
+};
+
+function request(plan: Plan, state: RequestState): GuardedRequest {
+  const statuses: StepRun['status'][] = ['done', 'failed', 'running', 'skipped', 'undone', 'pending'];
+  return {
+    id: 'req-0123456789abcdef',
+    plan,
+    planHash: plan.hash,
+    requester: 'U0ALICE',
+    channel: 'C0OPS',
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + 3_600_000),
+    state,
+    mode: 'run',
+    approver: 'U0BOB',
+    reason: long(300),
+    steps: plan.steps.map((s, i) => ({
+      id: s.id,
+      status: statuses[i % statuses.length]!,
+      durationMs: i * 7919,
+      message: long(1000, `${i} `),
+      ...(i % 2 ? { undoData: { summary: long(400) } } : {}),
+      ...(i === 0 ? { snapshot: { a: 1 } } : {}),
+    })),
+    version: 3,
+  };
+}
+
+const progress: BackfillProgress = {
+  dates: ['2026-01-01', '2026-01-31'],
+  requestId: 'req',
+  stepId: 'run-job',
+  execution: long(120),
+  done: 12,
+  total: 31,
+  failed: 3,
+  cancelled: 1,
+  running: 4,
+  elapsedMs: 1_234_567,
+  stalled: true,
+  finished: false,
+  outcome: 'failed',
+  consoleUrl: 'https://console.cloud.google.com/run/jobs/executions',
+};
+
+// ---- what is checked ----
+
+type Json = Record<string, unknown>;
+
+/** Every mrkdwn text object's text (these are the ones Slack parses for mentions and links). */
+function mrkdwnTexts(value: unknown, out: string[] = []): string[] {
+  if (Array.isArray(value)) for (const v of value) mrkdwnTexts(v, out);
+  else if (value && typeof value === 'object') {
+    const o = value as Json;
+    if (o.type === 'mrkdwn' && typeof o.text === 'string') out.push(o.text);
+    for (const v of Object.values(o)) mrkdwnTexts(v, out);
+  }
+  return out;
+}
+
+/** Every text object's text, as Slack counts it for msg_blocks_too_long. */
+function textLength(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + textLength(v), 0);
+  if (!value || typeof value !== 'object') return 0;
+  const o = value as Json;
+  if ((o.type === 'mrkdwn' || o.type === 'plain_text') && typeof o.text === 'string') return o.text.length;
+  return Object.values(o).reduce((n: number, v) => n + textLength(v), 0);
+}
+
+function expectNoLiveMarkup(what: unknown): void {
+  for (const t of mrkdwnTexts(what)) for (const live of LIVE) expect(t).not.toContain(live);
+}
+
+/** A message Slack accepts: valid blocks, under 50 blocks and under the 10,000-character budget. */
+function expectValidMessage(blocks: unknown[], text = 'fallback'): void {
+  expect(validateMessage({ text, blocks })).toBeUndefined();
+  expect(blocks.length).toBeLessThanOrEqual(50);
+  // Slack refuses past about 12,000 (bolt-js #2509, #2867); the issue sets 10,000 as the ceiling.
+  expect(textLength(blocks)).toBeLessThanOrEqual(10_000);
+  for (const live of LIVE) expect(text).not.toContain(live);
+  expectNoLiveMarkup(blocks);
+}
+
+function expectValidModal(view: Json): void {
+  expect(validateView(view, 'modal')).toEqual([]);
+  expect((view.blocks as unknown[]).length).toBeLessThanOrEqual(100);
+  expectNoLiveMarkup(view);
+}
+
+/** How many items a text accounts for: those named in it, plus every "…and N more". */
+function accounted(text: string, names: string[]): { named: number; more: number } {
+  const named = names.filter((n) => text.includes(n)).length;
+  const more = [...text.matchAll(/and (\d+) more/g)].reduce((n, m) => n + Number(m[1]), 0);
+  return { named, more };
+}
+
+const all = (blocks: unknown) => JSON.stringify(blocks);
+
+// ---- the views ----
+
+describe('every view, from hostile data, as Slack would take it', () => {
+  it('status of a 40-service pipeline, posted and ephemeral, fits and says where the rest is', () => {
+    const report = statusReport();
+    for (const opts of [
+      { withActions: true, postedBy: 'U0ALICE' },
+      { withActions: true, ageSeconds: 30 },
+      {},
+    ]) {
+      const blocks = statusMessage(report, opts);
+      expectValidMessage(blocks, statusFallback(report));
+      const texts = mrkdwnTexts(blocks);
+      const services = texts.find((t) => t.startsWith('*Cloud Run services*'))!;
+      const names = report.sections[0]!.lines.map((l) => l.title);
+      const { named, more } = accounted(services, names);
+      expect(named + more).toBeGreaterThanOrEqual(40);
+      if (named < 40) expect(services).toMatch(/and \d+ more[^\n]*(healthy|\/deploy-verify all)/);
+      const errors = texts.find((t) => t.startsWith('*Errors*'))!;
+      const e = accounted(errors, []);
+      expect(e.more).toBeGreaterThan(0);
+      expect(errors).toContain('Cloud Logging');
+    }
+  });
+
+  it('deploy-verify of 40 targets, most failing, says how many failing ones are not shown', () => {
+    const report = verifyReport();
+    for (const withRollback of [true, false]) {
+      const blocks = deployVerifyMessage(report, { withRollback });
+      expectValidMessage(blocks, deployVerifyFallback(report));
+      const { named, more } = accounted(
+        all(blocks),
+        report.targets.map((t) => t.name),
+      );
+      expect(named + more).toBeGreaterThanOrEqual(40);
+      expect(all(blocks)).toMatch(/of them not passing/);
+    }
+  });
+
+  for (const kind of ['heal', 'backfill', 'rollback', 'self-heal'] as const) {
+    it(`${kind}: the 30-step plan modal offers every step, the always-step as fixed text`, () => {
+      const plan = plan30(kind);
+      const view = planModal(plan, {
+        callbackId: `${kind}_plan`,
+        submitLabel: long(100),
+        metadata: JSON.stringify({ hash: plan.hash, channel: 'C0OPS' }),
+        ...planOpts,
+      }) as unknown as Json;
+      expectValidModal(view);
+      const blocks = view.blocks as Json[];
+      const values = blocks.flatMap((b) =>
+        b.type === 'input' && (b.element as Json).type === 'checkboxes'
+          ? ((b.element as Json).options as { value: string }[]).map((o) => o.value)
+          : [],
+      );
+      expect(values).toEqual(plan.steps.filter((s) => !s.always).map((s) => s.id));
+      const fixed = mrkdwnTexts(blocks.filter((b) => b.type === 'section')).filter((t) =>
+        t.includes(':lock:'),
+      );
+      expect(fixed).toHaveLength(1);
+      expect(fixed[0]).toContain('*30.*');
+    });
+
+    it(`${kind}: dry run, approval and progress list every one of 30 steps`, () => {
+      const plan = plan30(kind);
+      const dry = planMessage(plan, planOpts);
+      expectValidMessage(dry);
+      for (let n = 1; n <= 30; n++) expect(all(dry)).toContain(`*${n}.*`);
+      for (const state of ['pending_approval', 'approved', 'rejected', 'running', 'failed'] as const) {
+        const r = request(plan, state);
+        const approval = approvalMessage(r, { state, approvers: '<!subteam^S0ONCALL01>', reason: r.reason! });
+        expectValidMessage(approval, requestFallback(r, state));
+        const text = mrkdwnTexts(approval).join('\n');
+        for (let n = 1; n <= 30; n++) expect(text).toMatch(new RegExp(`^${n}\\. `, 'm'));
+      }
+      for (const state of ['running', 'failed', 'interrupted', 'succeeded', 'cancelled', 'undone'] as const) {
+        const r = request(plan, state);
+        const blocks = progressMessage(r, state, { lines: [backfillProgressLine(progress)] });
+        expectValidMessage(blocks, requestFallback(r, state));
+        for (let n = 1; n <= 30; n++) expect(all(blocks)).toMatch(new RegExp(` ${n}\\. `));
+      }
+    });
+  }
+
+  it('backfill stall alarm', () => {
+    expectValidMessage(stallMessage(request(plan30('backfill'), 'running'), progress, 10));
+  });
+
+  it('audit of 1,000 entries says how to see the older ones', () => {
+    const entries: AuditEntry[] = Array.from({ length: 1000 }, (_, i) => ({
+      requestId: `r${i}`,
+      kind: 'heal',
+      subject: long(100),
+      action: long(50),
+      actor: i % 2 ? 'U0BOB' : long(40),
+      at: now,
+      planHash: 'h',
+      outcome: long(80),
+      detail: long(500),
+    }));
+    const blocks = auditMessage(entries, long(200));
+    expectValidMessage(blocks);
+    expect(accounted(all(blocks), []).more).toBeGreaterThanOrEqual(1000 - 25);
+    expect(all(blocks)).toContain('/pipeline audit');
+  });
+
+  it('App Home with 200 requests', () => {
+    const plan = plan30('heal');
+    const requests = Array.from({ length: 200 }, (_, i) => ({
+      request: request(plan, 'failed'),
+      state: (['failed', 'running', 'pending_approval'] as const)[i % 3]!,
+    }));
+    const view = homeView({ project: long(60), requests, usage: Object.values(usage).join('\n') });
+    expect(validateView(view, 'home')).toEqual([]);
+    expectNoLiveMarkup(view);
+    expect(accounted(all(view), []).more).toBeGreaterThan(0);
+    // `/heal <date>` in the usage must read as typed, not as a link.
+    expect(all(view)).toContain('&lt;date&gt;');
+  });
+
+  it('self-heal job, read or not', () => {
+    const job = long(200);
+    const read = {
+      job,
+      now,
+      timeZone: 'America/New_York',
+      consoleUrl: 'https://console.cloud.google.com/cloudscheduler',
+      probe: ok({
+        name: job,
+        state: 'ENABLED' as const,
+        schedule: long(100),
+        timeZone: 'America/New_York',
+        lastAttemptTime: '2026-01-21T11:00:00Z',
+        lastStatus: { code: 13, message: long(2000) },
+        nextRunTime: long(30),
+      }),
+    };
+    expectValidMessage(selfHealMessage(read), selfHealFallback(read));
+    const unread = { ...read, probe: fail('error', long(3000)) };
+    expectValidMessage(selfHealMessage(unread), selfHealFallback(unread));
+  });
+
+  it('loading and info modals', () => {
+    expectValidModal(loadingModal({ title: long(100), callbackId: 'heal_plan', text: long(5000) }) as never);
+    const blocks = Array.from({ length: 150 }, () => section(esc(long(4000))));
+    expectValidModal(infoModal({ title: long(100), callbackId: 'heal_plan', blocks }) as never);
+  });
+
+  it('errors and usage echo what was typed without a live mention', () => {
+    const typed = ['<!channel>', `2026-01-20 <@U123> <https://x|y> ${long(100)}`, `<!here> ${long(200)}`];
+    for (const text of typed) {
+      const heal = parseHeal(text, 'America/New_York', now);
+      const pipeline = parsePipelineCommand(`status ${text}`, 'America/New_York', now);
+      for (const [outcome, help] of [
+        [heal, usage.heal],
+        [pipeline, usage.pipeline],
+      ] as const) {
+        expect(outcome.ok).toBe(false);
+        if (outcome.ok) continue;
+        const answer = refusalText(outcome.reason.message, help);
+        expect(answer.length).toBeLessThanOrEqual(40_000);
+        for (const live of LIVE) expect(answer).not.toContain(live);
+      }
+    }
+  });
+});
