@@ -24,19 +24,19 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Firestore } from '@google-cloud/firestore';
+import { gcloudAvailable, type RunningEmulators, startEmulators } from '../devstack/src/local/emulators.js';
+import type { FakeSlack } from '../devstack/src/local/fake-slack.js';
+import { pointAt } from '../devstack/src/local/stack.js';
+import { seedRunHistory } from '../devstack/src/sandbox/firestore-seed.js';
+import type { Sandbox } from '../devstack/src/sandbox/index.js';
+import type { ApiName, SimRunHistoryDoc } from '../devstack/src/sandbox/state.js';
 import { type Bot, buildGooglePorts, createBot } from '../src/app.js';
 import { componentsOf, type Env, loadEnv, loadPipeline, type PipelineConfig } from '../src/config.js';
 import type { IsoDate, RunHistoryControl, TriggerPort } from '../src/domain/ports.js';
 import { fail, type Probe } from '../src/domain/result.js';
 import { functionNames, type StatusPorts, serviceNames } from '../src/domain/status.js';
 import { createRunHistoryAdapter, firestoreClient } from '../src/gcp/run-history.js';
-import { gcloudAvailable, type RunningEmulators, startEmulators } from '../src/local/emulators.js';
-import type { FakeSlack } from '../src/local/fake-slack.js';
-import { pointAt } from '../src/local/stack.js';
 import { createLogger } from '../src/log.js';
-import { seedRunHistory } from '../src/sandbox/firestore-seed.js';
-import type { Sandbox } from '../src/sandbox/index.js';
-import type { ApiName, SimRunHistoryDoc } from '../src/sandbox/state.js';
 import { createMemoryRunHistory } from '../src/store/memory-run-history.js';
 
 // ---- parameters ---------------------------------------------------------------------------------
@@ -246,8 +246,8 @@ const CHANNEL = 'C0OPS';
 
 async function runStandIns(configFile: string, project: string): Promise<void> {
   // Imported here, so the bot's process never loads the stand-ins' code (nor sql.js).
-  const { startSandbox } = await import('../src/sandbox/index.js');
-  const { startFakeSlack } = await import('../src/local/fake-slack.js');
+  const { startSandbox } = await import('../devstack/src/sandbox/index.js');
+  const { startFakeSlack } = await import('../devstack/src/local/fake-slack.js');
   const config = loadPipeline(configFile, project);
   const sandbox = await startSandbox({ config, scenario: 'jan20' });
   const fake = await startFakeSlack();
@@ -418,7 +418,7 @@ async function startRig(cleanups: (() => Promise<void>)[]): Promise<Rig> {
   let config = loadPipeline(configFile, project);
 
   // The stand-ins and the Firestore emulator (when gcloud is installed and none is given) start
-  // side by side; run_history is otherwise kept in memory, as src/local/stack.ts does.
+  // side by side; run_history is otherwise kept in memory, as devstack/src/local/stack.ts does.
   const wantEmulator = !process.env.FIRESTORE_EMULATOR_HOST && gcloudAvailable();
   progress(
     `starting the stand-ins process (sandbox, fake Slack)${wantEmulator ? ' and the Firestore emulator' : ''}`,
@@ -444,7 +444,7 @@ async function startRig(cleanups: (() => Promise<void>)[]): Promise<Rig> {
   } else if (process.env.FIRESTORE_EMULATOR_HOST) {
     backend = `Firestore emulator at ${process.env.FIRESTORE_EMULATOR_HOST} (FIRESTORE_EMULATOR_HOST)`;
   }
-  // run_history holds what the sandbox's scenario says, as src/local/stack.ts seeds it.
+  // run_history holds what the sandbox's scenario says, as devstack/src/local/stack.ts seeds it.
   const docs = await standIns.call<SimRunHistoryDoc[]>({ op: 'runHistoryDocs' });
   let runHistory: StatusPorts['runHistory'] & RunHistoryControl;
   if (process.env.FIRESTORE_EMULATOR_HOST) {

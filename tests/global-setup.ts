@@ -4,7 +4,7 @@
  * inherit process.env; the client libraries read them) and `inject('firestoreHost')`.
  */
 import type { TestProject } from 'vitest/node';
-import { startEmulators } from '../src/local/emulators.js';
+import { startEmulators } from '../devstack/src/local/emulators.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

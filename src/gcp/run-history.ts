@@ -47,7 +47,7 @@ export function firestoreClient(projectId: string, offline: boolean): Firestore 
   if (offline && !emulator) {
     throw new Error(
       'offline mode needs the Firestore emulator: set FIRESTORE_EMULATOR_HOST (e.g. 127.0.0.1:8080), ' +
-        'see src/local/emulators.ts',
+        'see devstack/src/local/emulators.ts',
     );
   }
   return new Firestore({

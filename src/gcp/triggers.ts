@@ -173,7 +173,7 @@ export function pubsubClient(projectId: string, offline: boolean): PubSub {
   const emulator = process.env.PUBSUB_EMULATOR_HOST;
   if (offline && !emulator) {
     throw new Error(
-      'offline mode needs the Pub/Sub emulator: set PUBSUB_EMULATOR_HOST (e.g. 127.0.0.1:8085), see src/local/emulators.ts',
+      'offline mode needs the Pub/Sub emulator: set PUBSUB_EMULATOR_HOST (e.g. 127.0.0.1:8085), see devstack/src/local/emulators.ts',
     );
   }
   return new PubSub({

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConsoleHandle, mountConsole } from '../../src/local/console/server.js';
+import { type ConsoleHandle, mountConsole } from '../../devstack/src/local/console/server.js';
 import { type E2E, startE2E } from '../helpers/e2e.js';
 
 const root = resolve(import.meta.dirname, '../..');

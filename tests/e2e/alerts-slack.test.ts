@@ -6,9 +6,9 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeSlack, seedChannels, startFakeSlack } from '../../devstack/src/local/fake-slack.js';
 import type { IsoDate } from '../../src/domain/ports.js';
 import { createSlackAlertNotifier } from '../../src/interactions/alert-notifier.js';
-import { type FakeSlack, seedChannels, startFakeSlack } from '../../src/local/fake-slack.js';
 import { createFirestoreAlertStore } from '../../src/store/firestore-alerts.js';
 import { type ReportFinding, runWatch, type WatchDeps } from '../../src/workflows/watch.js';
 import { blockText } from '../helpers/e2e.js';

@@ -1,6 +1,6 @@
 /** /backfill through the real app: plan with skips, run, progress, closing checks; watchdog and cancel; bad input. */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RecordedCall } from '../../src/local/fake-slack.js';
+import type { RecordedCall } from '../../devstack/src/local/fake-slack.js';
 import { blockText, type E2E, startE2E } from '../helpers/e2e.js';
 
 const ALICE = 'U0ALICE';

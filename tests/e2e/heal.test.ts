@@ -4,7 +4,7 @@
  */
 import { Timestamp } from '@google-cloud/firestore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordedCall } from '../../src/local/fake-slack.js';
+import type { RecordedCall } from '../../devstack/src/local/fake-slack.js';
 import { blockText, type E2E, startE2E } from '../helpers/e2e.js';
 
 const ALICE = 'U0ALICE'; // requester

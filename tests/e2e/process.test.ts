@@ -4,181 +4,27 @@
  * whose YAML `endpoints` point at a sandbox started separately reads that sandbox's state, and
  * the terminal demo answers `/pipeline status`.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Firestore } from '@google-cloud/firestore';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createDriver } from '../../devstack/src/local/driver.js';
+import { startFakeSlack } from '../../devstack/src/local/fake-slack.js';
+import { seedRunHistory } from '../../devstack/src/sandbox/firestore-seed.js';
+import { type Sandbox, startSandbox } from '../../devstack/src/sandbox/index.js';
 import { componentsOf, loadPipeline } from '../../src/config.js';
 import { serviceNames } from '../../src/domain/status.js';
-import { createDriver } from '../../src/local/driver.js';
-import { type FakeSlack, startFakeSlack } from '../../src/local/fake-slack.js';
-import { seedRunHistory } from '../../src/sandbox/firestore-seed.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { blockText } from '../helpers/e2e.js';
 import { firestoreHost, pubsubHost, testFirestore, testProjectId } from '../helpers/firestore.js';
-
-const root = resolve(import.meta.dirname, '../..');
-const example = join(root, 'config/pipeline.example.yml');
-const SECRET = 'process-test-signing-secret';
-
-/** A spawned process with everything it printed, and its exit. */
-interface Proc {
-  child: ChildProcessWithoutNullStreams;
-  stdout(): string;
-  stderr(): string;
-  /** Exit code, or 128 + signal number when killed by a signal. */
-  exited: Promise<number>;
-  /** Resolves once stdout matches `pattern`; rejects with the output when the process exits first. */
-  waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-}
-
-const running: Proc[] = [];
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-
-afterEach(async () => {
-  for (const p of running.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      // Its own process group: tsx's node child goes too.
-      try {
-        process.kill(-p.child.pid!, 'SIGKILL');
-      } catch {}
-      await p.exited;
-    }
-  }
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-/**
- * `node --import tsx <script>`, as `npm start` and `npm run sandbox` run it, with only the
- * variables given (plus PATH and HOME): no Slack or emulator settings leak in. Not the `tsx`
- * CLI: it relays SIGTERM to its child and SIGKILLs it when the child has not acknowledged the
- * signal within about 60 ms, which a bot busy with a report easily misses (exit 143, no drain).
- */
-function run(script: string, env: Record<string, string | undefined>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...env },
-    detached: true,
-    stdio: 'pipe',
-  });
-  let out = '';
-  let err = '';
-  const listeners = new Set<() => void>();
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
-    for (const l of listeners) l();
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    err += d;
-  });
-  const exited = new Promise<number>((resolveExit) => {
-    child.on('exit', (code, signal) => {
-      for (const l of listeners) l();
-      resolveExit(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15));
-    });
-  });
-  const proc: Proc = {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    waitForStdout(pattern, timeoutMs = 60_000) {
-      return new Promise((resolveMatch, reject) => {
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(
-            new Error(`${pattern} not printed within ${timeoutMs} ms\nstdout:\n${out}\nstderr:\n${err}`),
-          );
-        }, timeoutMs);
-        const check = () => {
-          const m = pattern.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            listeners.delete(check);
-            resolveMatch(m);
-          } else if (child.exitCode !== null || child.signalCode !== null) {
-            clearTimeout(timer);
-            listeners.delete(check);
-            reject(new Error(`exited before printing ${pattern}\nstdout:\n${out}\nstderr:\n${err}`));
-          }
-        };
-        listeners.add(check);
-        check();
-      });
-    },
-  };
-  running.push(proc);
-  return proc;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'bot-process-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-/** The example YAML with its project replaced and, when given, every endpoint at `sandboxUrl`. */
-function pipelineYaml(opts: {
-  project?: string;
-  sandboxUrl?: string;
-  edit?: (text: string) => string;
-}): string {
-  let text = readFileSync(example, 'utf8');
-  if (opts.project) text = text.replace(/^project: .*$/m, `project: ${opts.project}`);
-  if (opts.sandboxUrl) {
-    const apis = ['cloudRun', 'functions', 'scheduler', 'logging', 'monitoring', 'bigquery'];
-    text += `\nendpoints:\n${apis.map((a) => `  ${a}: ${opts.sandboxUrl}`).join('\n')}\n`;
-  }
-  if (opts.edit) text = opts.edit(text);
-  const file = join(tempDir(), 'pipeline.yml');
-  writeFileSync(file, text);
-  return file;
-}
-
-async function waitForHealthz(port: number, proc: Proc, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (proc.child.exitCode !== null) {
-      throw new Error(
-        `the bot exited (${proc.child.exitCode})\nstdout:\n${proc.stdout()}\nstderr:\n${proc.stderr()}`,
-      );
-    }
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) return;
-    } catch {}
-    if (Date.now() > until) {
-      throw new Error(
-        `/healthz did not answer within ${timeoutMs} ms\nstdout:\n${proc.stdout()}\nstderr:\n${proc.stderr()}`,
-      );
-    }
-    await sleep(200);
-  }
-}
-
-function botEnv(fake: FakeSlack, port: number, config: string): Record<string, string> {
-  return {
-    SLACK_BOT_TOKEN: 'xoxb-process-test',
-    SLACK_SIGNING_SECRET: SECRET,
-    SLACK_API_URL: fake.apiUrl,
-    PORT: String(port),
-    PIPELINE_CONFIG: config,
-    FIRESTORE_EMULATOR_HOST: firestoreHost(),
-    LOG_LEVEL: 'info',
-  };
-}
+import {
+  botEnv,
+  cleanups,
+  example,
+  freePort,
+  pipelineYaml,
+  run,
+  SECRET,
+  waitForHealthz,
+} from '../helpers/process.js';
 
 describe('configuration errors stop the process before it listens', () => {
   it('a broken pipeline YAML: non-zero exit, the file and the key path named', async () => {
@@ -234,6 +80,10 @@ describe('production refuses to start half-configured (exit 78, never the demo)'
       { NODE_ENV: 'production', SLACK_BOT_TOKEN: 'xoxb-process-test' },
       /NODE_ENV=production[\s\S]*SLACK_SIGNING_SECRET: required/,
     );
+  });
+
+  it('the production entry point with no Slack credentials points at `npm start`', async () => {
+    await refused({}, /no Slack credentials[\s\S]*The offline demo is `npm start`/);
   });
 
   it('with SANDBOX=1', async () => {
@@ -347,7 +197,7 @@ describe('a bot process pointed at a sandbox started separately', () => {
   it('`npm run sandbox` in its own process: the bot reads the scenario and faults it was given', async () => {
     const project = testProjectId();
     const file = pipelineYaml({ project });
-    const sb = run('src/sandbox/main.ts', {
+    const sb = run('devstack/src/sandbox/main.ts', {
       PIPELINE_CONFIG: file,
       SANDBOX_SCENARIO: 'healthy',
       FIRESTORE_EMULATOR_HOST: firestoreHost(),
@@ -381,9 +231,7 @@ describe('a bot process pointed at a sandbox started separately', () => {
     }
     expect(text).toMatch(/Players with predictions[^\n]*224 of at least 224/);
     // … and the scheduler refused, as that process was told.
-    // Every scheduler job's line, named by the job.
     expect(text).toMatch(/self-heal-predictions[^\n]*permission denied/);
-    expect(text).toMatch(/nba-phase6-daily-export[^\n]*permission denied/);
     const state = (await (await fetch(`${sandboxUrl}/_sandbox/state`)).json()) as {
       scenario: string;
       counts: Record<string, number>;
@@ -400,7 +248,7 @@ describe('a bot process pointed at a sandbox started separately', () => {
 
 describe('the terminal demo', () => {
   it('answers /pipeline status typed on stdin, and exits cleanly at end of input', async () => {
-    const demo = run('src/main.ts', {
+    const demo = run('devstack/src/start.ts', {
       // The demo's web console listens on PORT; the terminal reads stdin.
       PORT: String(await freePort()),
       DEMO_TERMINAL: '1',

@@ -5,8 +5,8 @@
  * the job is due during it, resuming it afterwards even when the heal fails.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RecordedCall } from '../../devstack/src/local/fake-slack.js';
 import { clockTime } from '../../src/domain/self-heal-plan.js';
-import type { RecordedCall } from '../../src/local/fake-slack.js';
 import { blockText, type E2E, requestHeal, startE2E } from '../helpers/e2e.js';
 
 const ALICE = 'U0ALICE';

@@ -5,8 +5,8 @@
  * request. Real app over signed HTTP, fake Slack, sandbox, Firestore emulator.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { botScopes, type RecordedCall } from '../../devstack/src/local/fake-slack.js';
 import { ACTIVE_STATES } from '../../src/domain/requests.js';
-import { botScopes, type RecordedCall } from '../../src/local/fake-slack.js';
 import { blockText, type E2E, startE2E } from '../helpers/e2e.js';
 
 const ALICE = 'U0ALICE';

@@ -3,7 +3,7 @@
  * WebSocket (after `apps.connections.open`), acks the envelope, and replies on the response_url.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createDriver } from '../../src/local/driver.js';
+import { createDriver } from '../../devstack/src/local/driver.js';
 import { blockText, type E2E, requestHeal, startE2E } from '../helpers/e2e.js';
 
 describe('/pipeline status over Socket Mode', () => {

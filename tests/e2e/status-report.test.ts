@@ -5,15 +5,15 @@
  * calls are derived from the configuration, not written down.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CommandDelivery } from '../../devstack/src/local/driver.js';
+import type { RecordedCall } from '../../devstack/src/local/fake-slack.js';
+import { receivedQueries } from '../../devstack/src/sandbox/bigquery.js';
+import { processorName } from '../../devstack/src/sandbox/scenarios.js';
+import { apiNames } from '../../devstack/src/sandbox/state.js';
 import { componentsOf, type PipelineConfig } from '../../src/config.js';
 import { addDays, todayIn } from '../../src/domain/dates.js';
 import { functionNames, serviceNames } from '../../src/domain/status.js';
 import { labelValue } from '../../src/gcp/bigquery.js';
-import type { CommandDelivery } from '../../src/local/driver.js';
-import type { RecordedCall } from '../../src/local/fake-slack.js';
-import { receivedQueries } from '../../src/sandbox/bigquery.js';
-import { processorName } from '../../src/sandbox/scenarios.js';
-import { apiNames } from '../../src/sandbox/state.js';
 import { type E2E, startE2E } from '../helpers/e2e.js';
 
 type Block = { type: string; text?: { text: string }; accessory?: { text?: { text: string } } };

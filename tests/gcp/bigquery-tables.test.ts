@@ -1,10 +1,10 @@
 /** Table freshness on the real @google-cloud/bigquery client: tables.get against the sandbox. */
 import type { BigQuery } from '@google-cloud/bigquery';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../../devstack/src/sandbox/index.js';
 import { componentsOf, loadPipeline, type PipelineConfig } from '../../src/config.js';
 import { bigQueryClient } from '../../src/gcp/bigquery.js';
 import { createTablesAdapter } from '../../src/gcp/bigquery-tables.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 
 const NOW = new Date('2026-01-21T15:00:00Z');
 

@@ -1,12 +1,12 @@
 /** The data-checks adapter on the real @google-cloud/bigquery client, against the sandbox's SQL engine. */
 import type { BigQuery } from '@google-cloud/bigquery';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BYTES_PER_ROW, receivedQueries } from '../../devstack/src/sandbox/bigquery.js';
+import { type Sandbox, startSandbox } from '../../devstack/src/sandbox/index.js';
+import { completePhaseData } from '../../devstack/src/sandbox/scenarios.js';
 import { loadPipeline, type PipelineConfig } from '../../src/config.js';
 import type { IsoDate } from '../../src/domain/ports.js';
 import { bigQueryClient, createDataChecksAdapter, labelValue } from '../../src/gcp/bigquery.js';
-import { BYTES_PER_ROW, receivedQueries } from '../../src/sandbox/bigquery.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { completePhaseData } from '../../src/sandbox/scenarios.js';
 
 const DATE = '2026-01-20' as IsoDate;
 

@@ -1,9 +1,9 @@
 /** The Cloud Run adapter on the real @google-cloud/run clients, against the sandbox. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../../devstack/src/sandbox/index.js';
 import { loadPipeline, type PipelineConfig } from '../../src/config.js';
 import { serviceNames } from '../../src/domain/status.js';
 import { cloudRunClients, createCloudRunAdapter } from '../../src/gcp/cloud-run.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 
 const PHASE2 = 'nba-phase2-raw-processors';
 const PHASE3 = 'nba-phase3-analytics-processors';

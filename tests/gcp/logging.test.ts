@@ -3,10 +3,10 @@ import { createRequire } from 'node:module';
 import type { Logging } from '@google-cloud/logging';
 import { protobuf } from 'google-gax';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../../devstack/src/sandbox/index.js';
+import { parseLogFilter, receivedLogQueries } from '../../devstack/src/sandbox/logging.js';
 import { loadPipeline, type PipelineConfig } from '../../src/config.js';
 import { createLogsAdapter, errorsFilter, loggingClient } from '../../src/gcp/logging.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { parseLogFilter, receivedLogQueries } from '../../src/sandbox/logging.js';
 import { protoProblems } from '../helpers/proto-check.js';
 
 const PHASE3 = 'nba-phase3-analytics-processors';

@@ -3,10 +3,10 @@ import { createRequire } from 'node:module';
 import type { MetricServiceClient } from '@google-cloud/monitoring';
 import { protobuf } from 'google-gax';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../../devstack/src/sandbox/index.js';
+import { REQUEST_COUNT, receivedMetricQueries, UNDELIVERED } from '../../devstack/src/sandbox/monitoring.js';
 import { loadPipeline, type PipelineConfig } from '../../src/config.js';
 import { createMonitoringAdapter, monitoringClient } from '../../src/gcp/monitoring.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { REQUEST_COUNT, receivedMetricQueries, UNDELIVERED } from '../../src/sandbox/monitoring.js';
 import { protoProblems } from '../helpers/proto-check.js';
 
 const PHASE2 = 'nba-phase2-raw-processors';

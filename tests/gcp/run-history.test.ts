@@ -2,6 +2,8 @@
 import { createServer } from 'node:net';
 import { type Firestore, GeoPoint, Timestamp } from '@google-cloud/firestore';
 import { afterEach, describe, expect, it } from 'vitest';
+import { seedRunHistory } from '../../devstack/src/sandbox/firestore-seed.js';
+import { buildScenario, SEED_DATE } from '../../devstack/src/sandbox/scenarios.js';
 import { loadPipeline } from '../../src/config.js';
 import type { IsoDate } from '../../src/domain/ports.js';
 import {
@@ -10,8 +12,6 @@ import {
   rfc3339ToTimestamp,
   timestampToRfc3339,
 } from '../../src/gcp/run-history.js';
-import { seedRunHistory } from '../../src/sandbox/firestore-seed.js';
-import { buildScenario, SEED_DATE } from '../../src/sandbox/scenarios.js';
 import { testFirestore } from '../helpers/firestore.js';
 
 const config = loadPipeline('config/pipeline.example.yml');

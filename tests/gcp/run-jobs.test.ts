@@ -4,11 +4,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../../devstack/src/sandbox/index.js';
 import { loadPipeline, type PipelineConfig } from '../../src/config.js';
 import type { ExecutionState } from '../../src/domain/ports.js';
 import type { Probe } from '../../src/domain/result.js';
 import { createRunJobsAdapter, runJobsClients } from '../../src/gcp/run-jobs.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { decodeAsClient, loadProtos, protoProblems } from '../helpers/proto-check.js';
 
 const JOB = 'nba-raw-backfill';

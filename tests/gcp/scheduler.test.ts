@@ -1,8 +1,8 @@
 /** The Cloud Scheduler adapter on the real @google-cloud/scheduler client, against the sandbox. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../../devstack/src/sandbox/index.js';
 import { loadPipeline, type PipelineConfig } from '../../src/config.js';
 import { createSchedulerAdapter, schedulerClient } from '../../src/gcp/scheduler.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 
 let config: PipelineConfig;
 let sandbox: Sandbox;

@@ -6,6 +6,9 @@
 import type { PubSub } from '@google-cloud/pubsub';
 import { GoogleAuth, PassThroughClient } from 'google-auth-library';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../../devstack/src/sandbox/index.js';
+import { pushSubscriptionName, wirePubSubPush } from '../../devstack/src/sandbox/processors.js';
+import { SEED_DATE } from '../../devstack/src/sandbox/scenarios.js';
 import { loadPipeline, type PipelineConfig } from '../../src/config.js';
 import type { HttpTrigger, PubSubTrigger } from '../../src/domain/ports.js';
 import { cloudRunClients, createCloudRunAdapter } from '../../src/gcp/cloud-run.js';
@@ -16,9 +19,6 @@ import {
   pubsubClient,
   type TriggerDeps,
 } from '../../src/gcp/triggers.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { pushSubscriptionName, wirePubSubPush } from '../../src/sandbox/processors.js';
-import { SEED_DATE } from '../../src/sandbox/scenarios.js';
 import { testProjectId, testSubscriberClient } from '../helpers/firestore.js';
 
 const PHASE2 = 'nba-phase2-raw-processors';

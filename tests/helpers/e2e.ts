@@ -4,6 +4,14 @@
  * the global setup. Each call gets its own Google project id, so tests never share data.
  */
 import type { Firestore } from '@google-cloud/firestore';
+import { createDriver, type Driver } from '../../devstack/src/local/driver.js';
+import type { RecordedCall } from '../../devstack/src/local/fake-slack.js';
+import { type FakeSlack, startFakeSlack } from '../../devstack/src/local/fake-slack.js';
+import { pointAt } from '../../devstack/src/local/stack.js';
+import { seedRunHistory } from '../../devstack/src/sandbox/firestore-seed.js';
+import { type Sandbox, startSandbox } from '../../devstack/src/sandbox/index.js';
+import { wirePubSubPush } from '../../devstack/src/sandbox/processors.js';
+import type { ScenarioName } from '../../devstack/src/sandbox/scenarios.js';
 import {
   type Bot,
   buildExecutors,
@@ -18,15 +26,7 @@ import type { Clock } from '../../src/domain/ports.js';
 import type { StatusPorts } from '../../src/domain/status.js';
 import { firestoreClient } from '../../src/gcp/run-history.js';
 import { pubsubClient } from '../../src/gcp/triggers.js';
-import { createDriver, type Driver } from '../../src/local/driver.js';
-import type { RecordedCall } from '../../src/local/fake-slack.js';
-import { type FakeSlack, startFakeSlack } from '../../src/local/fake-slack.js';
-import { pointAt } from '../../src/local/stack.js';
 import { createLogger, type Logger } from '../../src/log.js';
-import { seedRunHistory } from '../../src/sandbox/firestore-seed.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { wirePubSubPush } from '../../src/sandbox/processors.js';
-import type { ScenarioName } from '../../src/sandbox/scenarios.js';
 import { testProjectId } from './firestore.js';
 
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789';

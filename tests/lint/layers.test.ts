@@ -42,6 +42,7 @@ function lint(files: Record<string, string>): { code: number; output: string } {
 const domainPure = 'src/domain is pure: define a port and implement it in src/gcp or src/store';
 const viewsNoIo = 'src/views are pure functions from data to Block Kit: no I/O';
 const viewsLayer = 'src/views may import only domain types and other views.';
+const noStandIns = 'The product never loads the stand-ins (devstack/) or their libraries';
 
 describe('npm run lint enforces the layers (biome.json)', () => {
   it.each([
@@ -76,6 +77,39 @@ describe('npm run lint enforces the layers (biome.json)', () => {
       source: "import { guarded } from '../gcp/call.js';\n\nexport const g = guarded;\n",
       message: viewsLayer,
     },
+    {
+      name: 'src/app.ts importing the fake Slack',
+      path: 'src/app.ts',
+      source:
+        "import { FakeSlack } from '../devstack/src/local/fake-slack.js';\n\nexport const f = FakeSlack;\n",
+      message: noStandIns,
+    },
+    {
+      name: 'src/commands importing the sandbox',
+      path: 'src/commands/bad.ts',
+      source:
+        "import { startSandbox } from '../../devstack/src/sandbox/index.js';\n\nexport const s = startSandbox;\n",
+      message: noStandIns,
+    },
+    {
+      name: 'src/domain importing the devstack package',
+      path: 'src/domain/bad.ts',
+      source: "import { x } from 'pipeline-chatops-devstack/src/x.js';\n\nexport const y = x;\n",
+      message: noStandIns,
+    },
+    {
+      name: 'src/views importing the sandbox',
+      path: 'src/views/bad.ts',
+      source:
+        "import { startSandbox } from '../../devstack/src/sandbox/index.js';\n\nexport const s = startSandbox;\n",
+      message: noStandIns,
+    },
+    {
+      name: 'src/gcp importing sql.js',
+      path: 'src/gcp/bad.ts',
+      source: "import initSqlJs from 'sql.js';\n\nexport const i = initSqlJs;\n",
+      message: noStandIns,
+    },
   ])('fails on $name, with the rule’s message', ({ path, source, message }) => {
     const { code, output } = lint({ [path]: source });
     expect(code, output).not.toBe(0);
@@ -92,6 +126,9 @@ describe('npm run lint enforces the layers (biome.json)', () => {
         "import type { StatusReport } from '../domain/status.js';\nimport { esc } from './common.js';\n\nexport const title = (r: StatusReport): string => esc(r.date);\n",
       // The same imports are fine outside those layers.
       'src/gcp/fine.ts': "import { readFileSync } from 'node:fs';\n\nexport const read = readFileSync;\n",
+      // The stand-ins import the product, never the reverse.
+      'devstack/src/fine.ts':
+        "import { loadEnv } from '../../src/config.js';\n\nexport const env = loadEnv;\n",
     });
     expect(code, output).toBe(0);
     expect(output).not.toContain('noRestrictedImports');

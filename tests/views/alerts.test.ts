@@ -1,8 +1,8 @@
 /** Alert messages, checked by the fake Slack's validator, from hostile data. */
 import { describe, expect, it } from 'vitest';
+import { validateMessage } from '../../devstack/src/local/fake-slack.js';
 import { type AlertGroupView, type AlertRecord, fingerprintOf } from '../../src/domain/alerts.js';
 import type { IsoDate } from '../../src/domain/ports.js';
-import { validateMessage } from '../../src/local/fake-slack.js';
 import {
   alertMessage,
   reminderText,

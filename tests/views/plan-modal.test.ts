@@ -3,9 +3,9 @@
  * validator, then submitted the way Slack would send it and read back by the submission's parser.
  */
 import { describe, expect, it } from 'vitest';
+import { initialState, validateView } from '../../devstack/src/local/fake-slack.js';
 import { makePlan, type Plan, type PlanStep } from '../../src/domain/plan.js';
 import { type SubmittedValues, selectSteps, tickedSteps } from '../../src/domain/plan-selection.js';
-import { initialState, validateView } from '../../src/local/fake-slack.js';
 import { planModal } from '../../src/views/guarded.js';
 
 const step = (id: string, extra: Partial<PlanStep> = {}): PlanStep => ({

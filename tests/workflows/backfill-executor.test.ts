@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BigQuery } from '@google-cloud/bigquery';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../../devstack/src/sandbox/index.js';
 import { loadPipeline, type PipelineConfig } from '../../src/config.js';
 import { parseBackfillArgs, planBackfill } from '../../src/domain/backfill-plan.js';
 import type { Plan } from '../../src/domain/plan.js';
@@ -15,7 +16,6 @@ import { accept } from '../../src/domain/result.js';
 import { runCheck } from '../../src/domain/status.js';
 import { bigQueryClient, createDataChecksAdapter } from '../../src/gcp/bigquery.js';
 import { createRunJobsAdapter, runJobsClients } from '../../src/gcp/run-jobs.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { createMemoryAuditLog, createMemoryRequestStore } from '../../src/store/memory-requests.js';
 import {
   type BackfillExecutorDeps,

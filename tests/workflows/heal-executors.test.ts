@@ -6,6 +6,10 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { seedRunHistory } from '../../devstack/src/sandbox/firestore-seed.js';
+import { type Sandbox, startSandbox } from '../../devstack/src/sandbox/index.js';
+import { wirePubSubPush } from '../../devstack/src/sandbox/processors.js';
+import { SEED_DATE } from '../../devstack/src/sandbox/scenarios.js';
 import { loadPipeline, type PipelineConfig } from '../../src/config.js';
 import { planHeal } from '../../src/domain/heal-plan.js';
 import type { JsonValue, Plan, PlanStep } from '../../src/domain/plan.js';
@@ -17,10 +21,6 @@ import { bigQueryClient, createDataChecksAdapter } from '../../src/gcp/bigquery.
 import { cloudRunClients, createCloudRunAdapter } from '../../src/gcp/cloud-run.js';
 import { createRunHistoryAdapter } from '../../src/gcp/run-history.js';
 import { createTriggerAdapter, idTokenSource, pubsubClient } from '../../src/gcp/triggers.js';
-import { seedRunHistory } from '../../src/sandbox/firestore-seed.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { wirePubSubPush } from '../../src/sandbox/processors.js';
-import { SEED_DATE } from '../../src/sandbox/scenarios.js';
 import { createMemoryAuditLog, createMemoryRequestStore } from '../../src/store/memory-requests.js';
 import { createEngine, type StepExecutor } from '../../src/workflows/engine.js';
 import { healExecutors } from '../../src/workflows/heal-executors.js';

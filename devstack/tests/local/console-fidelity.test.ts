@@ -4,6 +4,7 @@
  * none of it may come out as an "unsupported" placeholder. Plus the renderer's safety rules.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blockText, type E2E, startE2E } from '../../../tests/helpers/e2e.js';
 import { readCommands } from '../../src/local/console/server.js';
 import {
   findUnsupported,
@@ -15,7 +16,6 @@ import {
 import { buttonIds } from '../../src/local/driver.js';
 import type { RecordedCall } from '../../src/local/fake-slack.js';
 import type { ScenarioName } from '../../src/sandbox/scenarios.js';
-import { blockText, type E2E, startE2E } from '../helpers/e2e.js';
 
 const ALICE = 'U0ALICE';
 const BOB = 'U0BOB';

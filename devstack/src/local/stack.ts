@@ -4,16 +4,16 @@
  * offline demo, the separate `npm run sandbox`, and the tests.
  */
 
-import type { GoogleOverrides } from '../app.js';
-import type { PipelineConfig } from '../config.js';
-import { firestoreClient } from '../gcp/run-history.js';
-import { pubsubClient } from '../gcp/triggers.js';
-import type { Logger } from '../log.js';
+import type { GoogleOverrides } from '../../../src/app.js';
+import type { PipelineConfig } from '../../../src/config.js';
+import { firestoreClient } from '../../../src/gcp/run-history.js';
+import { pubsubClient } from '../../../src/gcp/triggers.js';
+import type { Logger } from '../../../src/log.js';
+import { createMemoryRunHistory } from '../../../src/store/memory-run-history.js';
 import { seedRunHistory } from '../sandbox/firestore-seed.js';
 import { type Sandbox, startSandbox } from '../sandbox/index.js';
 import { wirePubSubPush } from '../sandbox/processors.js';
 import type { ScenarioName } from '../sandbox/scenarios.js';
-import { createMemoryRunHistory } from '../store/memory-run-history.js';
 import { gcloudAvailable, type RunningEmulators, startEmulators } from './emulators.js';
 
 export interface LocalStack {

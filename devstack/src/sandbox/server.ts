@@ -7,7 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { PipelineConfig } from '../config.js';
+import type { PipelineConfig } from '../../../src/config.js';
 import { buildScenario, type ScenarioName, scenarioNames } from './scenarios.js';
 import { type ApiName, apiNames, type Fault, type SandboxState } from './state.js';
 

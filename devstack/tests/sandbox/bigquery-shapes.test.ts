@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPipeline, type PipelineConfig } from '../../src/config.js';
+import { loadPipeline, type PipelineConfig } from '../../../src/config.js';
 import { knownFields, translateSql } from '../../src/sandbox/bigquery.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 

@@ -5,7 +5,7 @@
  * endpoint `/_svc/<service>/_pubsub`, and `wirePubSubPush` to point the Pub/Sub emulator at it.
  */
 import type { PubSub } from '@google-cloud/pubsub';
-import type { PipelineConfig } from '../config.js';
+import type { PipelineConfig } from '../../../src/config.js';
 import { completePhaseData } from './scenarios.js';
 import {
   googleError,

@@ -96,7 +96,7 @@ describe('an unexpected end of the parent process', () => {
   const script = join(mkdtempSync(join(tmpdir(), 'emulator-parent-')), 'parent.mts');
   writeFileSync(
     script,
-    `import { startEmulators } from ${JSON.stringify(pathToFileURL(resolve('src/local/emulators.ts')).href)};
+    `import { startEmulators } from ${JSON.stringify(pathToFileURL(resolve('devstack/src/local/emulators.ts')).href)};
 const emulators = await startEmulators({ pubsub: false });
 console.log(JSON.stringify({ pgids: emulators.pgids, host: emulators.firestoreHost }));
 if (process.argv[2] === 'throw') setTimeout(() => { throw new Error('unexpected'); }, 200);

@@ -4,10 +4,10 @@
  * and the same message whether enums are sent as names or numbers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { componentsOf, loadPipeline, type PipelineConfig } from '../../src/config.js';
-import { functionNames, serviceNames } from '../../src/domain/status.js';
+import { componentsOf, loadPipeline, type PipelineConfig } from '../../../src/config.js';
+import { functionNames, serviceNames } from '../../../src/domain/status.js';
+import { decodeAsClient, loadProtos, protoProblems } from '../../../tests/helpers/proto-check.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { decodeAsClient, loadProtos, protoProblems } from '../helpers/proto-check.js';
 
 const runProtos = loadProtos('run');
 const functionProtos = loadProtos('functions');

@@ -6,7 +6,7 @@
  * reading. Problems read as Slack writes them: `[ERROR] <what> [json-pointer:/blocks/3/text]`.
  * Pure: no I/O.
  */
-import { type knownBlockTypes, knownElementTypes, slackLimits } from '../views/slack-limits.js';
+import { type knownBlockTypes, knownElementTypes, slackLimits } from '../../../src/views/slack-limits.js';
 
 type Json = Record<string, unknown>;
 

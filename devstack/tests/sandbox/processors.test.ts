@@ -1,11 +1,11 @@
 /** The sandbox's processor endpoints: ID-token check, trigger recording, delayed data, Pub/Sub push. */
 import type { BigQuery } from '@google-cloud/bigquery';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadPipeline, type PipelineConfig } from '../../src/config.js';
-import type { IsoDate } from '../../src/domain/ports.js';
-import { evaluateCheck } from '../../src/domain/status.js';
-import { bigQueryClient, createDataChecksAdapter } from '../../src/gcp/bigquery.js';
-import { offlineIdToken } from '../../src/gcp/triggers.js';
+import { loadPipeline, type PipelineConfig } from '../../../src/config.js';
+import type { IsoDate } from '../../../src/domain/ports.js';
+import { evaluateCheck } from '../../../src/domain/status.js';
+import { bigQueryClient, createDataChecksAdapter } from '../../../src/gcp/bigquery.js';
+import { offlineIdToken } from '../../../src/gcp/triggers.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { firstDate, tokenAudience } from '../../src/sandbox/processors.js';
 import { SEED_DATE } from '../../src/sandbox/scenarios.js';

@@ -5,7 +5,7 @@
  * phase 3/4 HealthChecker crash loops, phase5-to-phase6 missing its `shared` module,
  * stuck run_history entries).
  */
-import { componentsOf, type PipelineConfig } from '../config.js';
+import { componentsOf, type PipelineConfig } from '../../../src/config.js';
 import type {
   SandboxState,
   SimCondition,

@@ -1,6 +1,6 @@
 /** The `breakdown` scenario: selectable everywhere a scenario is, with a fault of every kind. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { componentsOf, loadEnv, loadPipeline, type PipelineConfig } from '../../src/config.js';
+import { componentsOf, loadEnv, loadPipeline, type PipelineConfig } from '../../../src/config.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { buildScenario, scenarioNames } from '../../src/sandbox/scenarios.js';
 

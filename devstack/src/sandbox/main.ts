@@ -6,8 +6,8 @@
  * started here when gcloud is installed. Prints its URL; stops on SIGTERM or SIGINT.
  */
 import type { Firestore } from '@google-cloud/firestore';
-import { ConfigError, loadPipeline } from '../config.js';
-import { firestoreClient } from '../gcp/run-history.js';
+import { ConfigError, loadPipeline } from '../../../src/config.js';
+import { firestoreClient } from '../../../src/gcp/run-history.js';
 import { gcloudAvailable, type RunningEmulators, startEmulators } from '../local/emulators.js';
 import { seedRunHistory } from './firestore-seed.js';
 import { startSandbox } from './index.js';
