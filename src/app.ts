@@ -15,7 +15,6 @@ import {
   SocketModeReceiver,
 } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
-import type { Deps, GuardedDeps } from './commands/deps.js';
 import * as commands from './commands/index.js';
 import type { Env, PipelineConfig } from './config.js';
 import type {
@@ -33,6 +32,8 @@ import { type AuditLog, type GuardedRequest, handedOver, type RequestStore } fro
 import { fail } from './domain/result.js';
 import { SingleFlightCache } from './domain/single-flight.js';
 import type { StatusPorts, StatusReport } from './domain/status.js';
+import type { Deps, GuardedDeps } from './flows/deps.js';
+import { createDirectory } from './flows/directory.js';
 import { bigQueryClient, createDataChecksAdapter } from './gcp/bigquery.js';
 import { createTablesAdapter } from './gcp/bigquery-tables.js';
 import { isPlainHttp } from './gcp/client-options.js';
@@ -45,7 +46,6 @@ import { createRunJobsAdapter, runJobsClients } from './gcp/run-jobs.js';
 import { createSchedulerAdapter, schedulerClient } from './gcp/scheduler.js';
 import { createTriggerAdapter, idTokenSource, pubsubClient } from './gcp/triggers.js';
 import { createBackfillWatcher } from './interactions/backfill-progress.js';
-import { createDirectory } from './interactions/directory.js';
 import * as interactions from './interactions/index.js';
 import { createPublisher, progressClientOptions } from './interactions/progress.js';
 import type { Logger } from './log.js';

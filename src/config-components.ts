@@ -4,7 +4,6 @@
  * components, and the derived views older consumers read (`selfHeal`, `runHistory`, …).
  */
 import { z } from 'zod';
-import type { ParsedPipeline } from './config.js';
 import { componentsOf } from './domain/components.js';
 
 /** A Google resource short name (service, function, job, topic, subscription). */
@@ -161,14 +160,19 @@ export interface DerivedConfig {
   deadLetterSubscriptions: string[];
 }
 
-/** The config as the YAML has it (without the derived views), e.g. to change and parse again. */
-export function pipelineDocument(config: ParsedPipeline & DerivedConfig): ParsedPipeline {
-  const { orchestrators: _o, selfHeal: _s, runHistory: _r, deadLetterSubscriptions: _d, ...doc } = config;
-  return doc;
+/**
+ * What the checks and the derived views read of the parsed YAML: structural, because config.ts
+ * imports this module (not the other way round).
+ */
+export interface ComponentDocument {
+  timeZone: string;
+  components: Component[];
+  phases: readonly { service: string }[];
+  crashSignatures: readonly CrashSignature[];
 }
 
 /** Computed once by the parser from the components. */
-export function derive(parsed: ParsedPipeline): DerivedConfig {
+export function derive(parsed: ComponentDocument): DerivedConfig {
   const fns = componentsOf(parsed, 'function');
   const heal = componentsOf(parsed, 'schedulerJob').find((j) => j.selfHeal);
   // crossCheck has ensured there is exactly one.
@@ -195,7 +199,7 @@ export function derive(parsed: ParsedPipeline): DerivedConfig {
 }
 
 /** Names unique per kind; phases, self-heal and thresholds referring to what exists. */
-export function checkComponents(config: ParsedPipeline): string[] {
+export function checkComponents(config: ComponentDocument): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
   config.components.forEach((c, i) => {
@@ -249,7 +253,7 @@ export function checkComponents(config: ParsedPipeline): string[] {
 }
 
 /** Every check that reads a crash signature has one to read. */
-export function checkSignatures(config: ParsedPipeline): string[] {
+export function checkSignatures(config: ComponentDocument): string[] {
   const problems: string[] = [];
   const ids = new Set<string>();
   config.crashSignatures.forEach((s, i) => {

@@ -25,7 +25,6 @@ export {
   type CrashSignature,
   type DerivedConfig,
   type FunctionTrigger,
-  pipelineDocument,
   type SignatureKind,
   signatureKinds,
 } from './config-components.js';
@@ -171,6 +170,12 @@ export const pipelineSchema = z.strictObject({
 /** The pipeline as the YAML has it, before the derived views are added. */
 export type ParsedPipeline = z.infer<typeof pipelineSchema>;
 export type PipelineConfig = ParsedPipeline & DerivedConfig;
+
+/** The config as the YAML has it (without the derived views), e.g. to change and parse again. */
+export function pipelineDocument(config: PipelineConfig): ParsedPipeline {
+  const { orchestrators: _o, selfHeal: _s, runHistory: _r, deadLetterSubscriptions: _d, ...doc } = config;
+  return doc;
+}
 
 export type Phase = z.infer<typeof phaseSchema>;
 export type Trigger = z.infer<typeof triggerSchema>;

@@ -10,11 +10,11 @@ import { usage } from '../domain/command-args.js';
 import type { ExecutionState, IsoDate } from '../domain/ports.js';
 import { type Outcome, type Probe, refuse } from '../domain/result.js';
 import { runCheck } from '../domain/status.js';
+import { type Deps, refusalText } from '../flows/deps.js';
+import { openPlanFlow } from '../flows/plan-flow.js';
 import { views } from '../ids.js';
 import { context, esc, fitLines, section } from '../views/common.js';
 import { planMessage } from '../views/guarded.js';
-import { type Deps, refusalText } from './deps.js';
-import { openPlanFlow } from './plan-flow.js';
 
 /** Checks run at once while planning (a 31-day range is 62 queries). */
 const AT_ONCE = 6;

@@ -3,10 +3,10 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { parseDeployVerify, usage } from '../domain/command-args.js';
 import { verifyDeploys } from '../domain/deploy-verify.js';
 import { functionNames, serviceNames } from '../domain/status.js';
-import { openRollbackModal, rollbackPlan } from '../interactions/rollback.js';
+import { type Deps, refusalText } from '../flows/deps.js';
+import { openRollbackModal, rollbackPlan } from '../flows/rollback.js';
 import { deployVerifyFallback, deployVerifyMessage } from '../views/deploy-verify.js';
 import { planMessage } from '../views/guarded.js';
-import { type Deps, refusalText } from './deps.js';
 
 export const makeDeployVerifyCommand =
   (deps: Deps) =>

@@ -1,9 +1,9 @@
 /** Registers every slash command listener. */
 import type { App } from '@slack/bolt';
+import type { Deps } from '../flows/deps.js';
 import { commands } from '../ids.js';
 import { makeBackfillCommand } from './backfill.js';
 import { makeDeployVerifyCommand } from './deploy-verify.js';
-import type { Deps } from './deps.js';
 import { makeHealCommand } from './heal.js';
 import { makePipelineCommand } from './pipeline.js';
 

@@ -1,22 +1,13 @@
 /** `/pipeline`: status of the whole pipeline for a date, help, and later audit and self-heal. */
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { parsePipelineCommand, usage } from '../domain/command-args.js';
-import type { IsoDate } from '../domain/ports.js';
-import { buildStatusReport, type StatusReport } from '../domain/status.js';
+import type { StatusReport } from '../domain/status.js';
+import { channelAllowed, type Deps, refusalText } from '../flows/deps.js';
+import { postFailureText, slackErrorCode } from '../flows/slack-failure.js';
+import { getStatus } from '../flows/status.js';
 import { auditMessage } from '../views/audit.js';
 import { statusFallback, statusMessage } from '../views/status.js';
-import { channelAllowed, type Deps, refusalText } from './deps.js';
 import { selfHealCommand } from './self-heal.js';
-import { postFailureText, slackErrorCode } from './slack-failure.js';
-
-/** The report for `date`, shared by concurrent callers and cached briefly. */
-export function getStatus(deps: Deps, date: IsoDate, fresh: boolean): Promise<StatusReport> {
-  return deps.statusCache.get(
-    date,
-    () => buildStatusReport(deps.ports, deps.config, date, deps.clock.now()),
-    { fresh },
-  );
-}
 
 export const makePipelineCommand =
   (deps: Deps) =>

@@ -1,10 +1,12 @@
-/** The configured components of one kind: a pure helper the domain can use without loading the config parser. */
-import type { ComponentKind, ComponentOf, PipelineConfig } from '../config.js';
+/**
+ * The configured components of one kind: a pure helper the domain can use without loading the
+ * config parser. Generic over the component type, so it imports nothing (config.ts uses it too).
+ */
 
 /** The components of one kind, in the order of the YAML. */
-export function componentsOf<K extends ComponentKind>(
-  config: Pick<PipelineConfig, 'components'>,
+export function componentsOf<C extends { kind: string }, K extends C['kind']>(
+  config: { components: readonly C[] },
   kind: K,
-): ComponentOf<K>[] {
-  return config.components.filter((c): c is ComponentOf<K> => c.kind === kind);
+): Extract<C, { kind: K }>[] {
+  return config.components.filter((c): c is Extract<C, { kind: K }> => c.kind === kind);
 }

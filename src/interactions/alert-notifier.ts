@@ -4,9 +4,9 @@
  * so the watch can release its claim and try again on the next run.
  */
 import type { WebClient } from '@slack/web-api';
-import { slackErrorCode } from '../commands/slack-failure.js';
 import type { AlertGroupView } from '../domain/alerts.js';
 import { fail, ok, type Probe } from '../domain/result.js';
+import { slackErrorCode } from '../flows/slack-failure.js';
 import {
   alertFallback,
   alertMessage,

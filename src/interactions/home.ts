@@ -1,8 +1,8 @@
 /** Publishes the App Home tab when a user opens it. */
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
-import type { Deps } from '../commands/deps.js';
 import { usage } from '../domain/command-args.js';
 import { effectiveState } from '../domain/requests.js';
+import type { Deps } from '../flows/deps.js';
 import { homeView } from '../views/home.js';
 
 export const makeHomeOpened =

@@ -1,6 +1,6 @@
 /** Registers every button and modal listener. */
 import type { App } from '@slack/bolt';
-import type { Deps } from '../commands/deps.js';
+import type { Deps } from '../flows/deps.js';
 import { actions, views } from '../ids.js';
 import { makeHomeOpened } from './home.js';
 import { makePlanSubmit } from './plan-submit.js';

@@ -6,12 +6,12 @@
  */
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
-import type { Deps } from '../commands/deps.js';
-import type { PlanMetadata } from '../commands/plan-flow.js';
-import { postFailureText, slackErrorCode } from '../commands/slack-failure.js';
 import type { Plan } from '../domain/plan.js';
 import { selectSteps, tickedSteps } from '../domain/plan-selection.js';
 import { describePrincipals, mayApprove, mayRequest } from '../domain/policy.js';
+import type { Deps } from '../flows/deps.js';
+import type { PlanMetadata } from '../flows/plan-flow.js';
+import { postFailureText, slackErrorCode } from '../flows/slack-failure.js';
 import { blocks as blockIds } from '../ids.js';
 import { context, esc, section } from '../views/common.js';
 import { approvalMessage, infoModal, loadingModal, requestFallback } from '../views/guarded.js';

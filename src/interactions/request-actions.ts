@@ -4,10 +4,10 @@
  * repeated delivery find the request already taken; refusals go to the clicker alone.
  */
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import type { Deps } from '../commands/deps.js';
 import { type FollowUp, mayApprove, mayFollowUp } from '../domain/policy.js';
 import type { GuardedRequest } from '../domain/requests.js';
 import type { Outcome } from '../domain/result.js';
+import type { Deps } from '../flows/deps.js';
 import { actions as ids } from '../ids.js';
 
 type Kind = 'approve' | FollowUp;

@@ -1,8 +1,8 @@
 /** The buttons of `/pipeline self-heal`: Pause, Resume, Run now. Each opens the same guarded flow as the command. */
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import type { Deps } from '../commands/deps.js';
-import { openSelfHealModal } from '../commands/self-heal.js';
 import type { SelfHealAction } from '../domain/self-heal-plan.js';
+import type { Deps } from '../flows/deps.js';
+import { openSelfHealModal } from '../flows/self-heal.js';
 import { actions as ids } from '../ids.js';
 
 type Args = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;

@@ -1,10 +1,10 @@
 /** Buttons on status reports: Refresh, Heal <date>, Verify deploys. They lead into the same flows as the commands. */
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import type { Deps } from '../commands/deps.js';
-import { openHealModal } from '../commands/heal.js';
-import { getStatus } from '../commands/pipeline.js';
 import { parseDate } from '../domain/dates.js';
 import { verifyDeploys } from '../domain/deploy-verify.js';
+import type { Deps } from '../flows/deps.js';
+import { openHealModal } from '../flows/heal.js';
+import { getStatus } from '../flows/status.js';
 import { deployVerifyFallback, deployVerifyMessage } from '../views/deploy-verify.js';
 import { statusFallback, statusMessage } from '../views/status.js';
 import { findingsMessage } from '../views/status-findings.js';

@@ -110,6 +110,45 @@ describe('npm run lint enforces the layers (biome.json)', () => {
       source: "import initSqlJs from 'sql.js';\n\nexport const i = initSqlJs;\n",
       message: noStandIns,
     },
+    {
+      name: 'src/commands importing src/interactions (the old cycle)',
+      path: 'src/commands/bad.ts',
+      source:
+        "import { makeRollbackButton } from '../interactions/rollback.js';\n\nexport const b = makeRollbackButton;\n",
+      message: 'src/commands are listeners',
+    },
+    {
+      name: 'src/interactions importing src/commands',
+      path: 'src/interactions/bad.ts',
+      source: "import { makeHealCommand } from '../commands/heal.js';\n\nexport const h = makeHealCommand;\n",
+      message: 'src/interactions are listeners',
+    },
+    {
+      name: 'src/flows importing src/interactions',
+      path: 'src/flows/bad.ts',
+      source:
+        "import { makePlanSubmit } from '../interactions/plan-submit.js';\n\nexport const p = makePlanSubmit;\n",
+      message: 'src/flows serve both kinds of listener',
+    },
+    {
+      name: 'src/workflows importing a view',
+      path: 'src/workflows/bad.ts',
+      source: "import { progressMessage } from '../views/guarded.js';\n\nexport const p = progressMessage;\n",
+      message: 'src/workflows run guarded actions through ports',
+    },
+    {
+      name: 'src/gcp importing the store',
+      path: 'src/gcp/bad.ts',
+      source:
+        "import { createFirestoreAuditLog } from '../store/firestore-requests.js';\n\nexport const a = createFirestoreAuditLog;\n",
+      message: 'src/gcp adapters implement domain ports',
+    },
+    {
+      name: 'src/store importing the composition root',
+      path: 'src/store/bad.ts',
+      source: "import { createBot } from '../app.js';\n\nexport const c = createBot;\n",
+      message: "src/store implements the bot's own state",
+    },
   ])('fails on $name, with the rule’s message', ({ path, source, message }) => {
     const { code, output } = lint({ [path]: source });
     expect(code, output).not.toBe(0);

@@ -6,7 +6,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { validateMessage, validateView } from '../../devstack/src/local/fake-slack.js';
-import { refusalText } from '../../src/commands/deps.js';
 import { parseHeal, parsePipelineCommand, usage } from '../../src/domain/command-args.js';
 import type { VerifyReport } from '../../src/domain/deploy-verify.js';
 import { makePlan, type Plan, type PlanKind, type PlanStep } from '../../src/domain/plan.js';
@@ -14,6 +13,7 @@ import type { BackfillProgress } from '../../src/domain/ports.js';
 import type { AuditEntry, GuardedRequest, RequestState, StepRun } from '../../src/domain/requests.js';
 import { fail, ok } from '../../src/domain/result.js';
 import type { Health, ReportLine, ReportSection, SectionId, StatusReport } from '../../src/domain/status.js';
+import { refusalText } from '../../src/flows/deps.js';
 import { auditMessage } from '../../src/views/audit.js';
 import { backfillProgressLine, stallMessage } from '../../src/views/backfill.js';
 import { esc, section } from '../../src/views/common.js';

@@ -4,11 +4,11 @@ import type { Clock, RunJobsPort } from '../domain/ports.js';
 import type { AuditLog, RequestStore } from '../domain/requests.js';
 import type { SingleFlightCache } from '../domain/single-flight.js';
 import type { StatusPorts, StatusReport } from '../domain/status.js';
-import type { Directory } from '../interactions/directory.js';
 import type { Logger } from '../log.js';
 import type { PlanDrafts } from '../store/plan-drafts.js';
 import { esc } from '../views/common.js';
 import type { Engine } from '../workflows/engine.js';
+import type { Directory } from './directory.js';
 
 /** Guarded actions: the engine and the bot's own state. */
 export interface GuardedDeps {
