@@ -181,12 +181,22 @@ export function buildGooglePorts(
 export function buildState(
   db: Firestore | undefined,
   clock: Clock,
-  deadlineMs = 10_000,
+  opts: { deadlineMs?: number; retention?: PipelineConfig['retention'] } = {},
 ): { store: RequestStore; audit: AuditLog; drafts: PlanDrafts; deliveries: DeliveryLog } {
+  const deadlineMs = opts.deadlineMs ?? 10_000;
   if (db) {
+    const retention = opts.retention;
     return {
-      store: withDeadline(createFirestoreRequestStore(db), deadlineMs, 'requests'),
-      audit: withDeadline(createFirestoreAuditLog(db), deadlineMs, 'audit'),
+      store: withDeadline(
+        createFirestoreRequestStore(db, retention ? { retainDays: retention.requestsDays } : {}),
+        deadlineMs,
+        'requests',
+      ),
+      audit: withDeadline(
+        createFirestoreAuditLog(db, retention ? { retainDays: retention.auditDays } : {}),
+        deadlineMs,
+        'audit',
+      ),
       drafts: withDeadline(createFirestorePlanDrafts(db, clock), deadlineMs, 'drafts'),
       // Its own short deadline: it sits in front of every ack (slack-dedupe.ts).
       deliveries: createFirestoreDeliveryLog({ db, clock }),

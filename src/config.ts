@@ -149,6 +149,21 @@ export const pipelineSchema = z.strictObject({
     requestTtlMinutes: z.number().int().positive().default(15),
   }),
   statusChannel: slackId('[CG]').optional(),
+  /**
+   * How long the bot's own state is kept before Firestore's TTL deletes it (firestore.indexes.json):
+   * requests, the audit log (kept longest: who did what stays answerable) and resolved alerts.
+   */
+  retention: z
+    .strictObject({
+      requestsDays: z.number().int().positive().max(3650).default(90),
+      auditDays: z.number().int().positive().max(3650).default(400),
+      alertsDays: z.number().int().positive().max(3650).default(30),
+    })
+    .refine((r) => r.auditDays >= r.requestsDays, {
+      message: 'auditDays at least requestsDays: the audit log is kept longest',
+      path: ['auditDays'],
+    })
+    .default({ requestsDays: 90, auditDays: 400, alertsDays: 30 }),
   limits: z
     .strictObject({
       callDeadlineMs: z.number().int().positive().default(8000),

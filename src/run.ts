@@ -65,7 +65,7 @@ export async function startBot(opts: {
   const { env, config, log } = opts;
   const side = buildGoogle(config, opts.offline ?? false, opts.overrides ?? {});
   const guarded = {
-    ...buildState(side.db, systemClock),
+    ...buildState(side.db, systemClock, { retention: config.retention }),
     executors: buildExecutors(config, side),
     jobs: side.controls.jobs,
   };

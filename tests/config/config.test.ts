@@ -83,6 +83,18 @@ describe('pipeline configuration', () => {
     );
   });
 
+  it('keeps the audit log at least as long as the requests', () => {
+    expect(loadPipeline('config/pipeline.example.yml').retention).toEqual({
+      requestsDays: 90,
+      auditDays: 400,
+      alertsDays: 30,
+    });
+    const shorter = example.replace('auditDays: 400', 'auditDays: 30');
+    expect(() => parsePipeline(shorter, 'p.yml')).toThrowError(
+      /retention\.auditDays: auditDays at least requestsDays: the audit log is kept longest/,
+    );
+  });
+
   it('reports YAML syntax errors with the file name', () => {
     expect(() => parsePipeline('project: [unclosed', 'bad.yml')).toThrowError(/bad\.yml is not valid YAML/);
   });

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type { Firestore } from '@google-cloud/firestore';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildState } from '../../src/app.js';
 import { makePlan } from '../../src/domain/plan.js';
 import type { GuardedRequest, RequestState } from '../../src/domain/requests.js';
 import { createFirestoreAlertStore } from '../../src/store/firestore-alerts.js';
@@ -185,8 +186,14 @@ describe('TTL: old state is deleted by Firestore, audit kept longest', () => {
       'plan_drafts',
       'slack_deliveries',
     ]);
-    const store = createFirestoreRequestStore(db, { retainDays: 7 });
-    const audit = createFirestoreAuditLog(db, { retainDays: 30 });
+    // Through the composition root, from the YAML's `retention`.
+    const { store, audit } = buildState(
+      db,
+      { now: () => createdAt },
+      {
+        retention: { requestsDays: 7, auditDays: 30, alertsDays: 1 },
+      },
+    );
     const drafts = createFirestorePlanDrafts(db, { now: () => createdAt });
     const r = request();
     expect((await store.create(r)).ok).toBe(true);
