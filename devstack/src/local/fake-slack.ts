@@ -312,6 +312,7 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
   private seq = 0;
   private tsCount = 0;
   private idCount = 0;
+  private triggerCount = 0;
   private channelMessages = new Map<string, SlackMessage[]>();
   private ephemeralMessages: EphemeralMessage[] = [];
   private viewStacks = new Map<string, OpenView[]>();
@@ -646,9 +647,12 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
 
   /** A trigger_id for `user`, valid for `triggerTtlMs` and for one modal. */
   issueTrigger(user: string, id?: string): string {
-    this.idCount += 1;
+    // Slack's trigger_ids never repeat: this counter survives reset(), so a bot that remembers the
+    // deliveries it handled (slack-dedupe.ts) never takes a new command for a replay.
+    this.triggerCount += 1;
     const triggerId =
-      id ?? `${1700000000000 + this.idCount}.${this.identity.teamId.slice(1)}.${hex(this.idCount, 32)}`;
+      id ??
+      `${1700000000000 + this.triggerCount}.${this.identity.teamId.slice(1)}.${hex(this.triggerCount, 32)}`;
     this.triggers.set(triggerId, { user, issuedAt: Date.now(), used: false });
     return triggerId;
   }

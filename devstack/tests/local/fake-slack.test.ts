@@ -388,6 +388,15 @@ function modal(extra: Record<string, unknown> = {}) {
   };
 }
 
+describe('trigger ids', () => {
+  it('never repeat, even across a reset (Slack issues each once)', () => {
+    const before = fake.issueTrigger('U0ALICE');
+    fake.reset();
+    const after = fake.issueTrigger('U0ALICE');
+    expect(after).not.toBe(before);
+  });
+});
+
 describe('views', () => {
   it('views.open answers the view with id and hash; views.update by view_id or external_id', async () => {
     const trigger = fake.issueTrigger(seedUsers.alice);
