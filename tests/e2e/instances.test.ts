@@ -19,9 +19,9 @@ import { type Sandbox, startSandbox } from '../../devstack/src/sandbox/index.js'
 import { wirePubSubPush } from '../../devstack/src/sandbox/processors.js';
 import { loadPipeline } from '../../src/config.js';
 import { createFirestoreAuditLog, createFirestoreRequestStore } from '../../src/store/firestore-requests.js';
-import { freePort, killAll, type Proc, root, runProcess, waitForHealthz } from '../helpers/bot-process.js';
 import { blockText } from '../helpers/e2e.js';
 import { firestoreHost, pubsubHost, testFirestore, testProjectId, testPubSub } from '../helpers/firestore.js';
+import { freePort, killAll, type Proc, root, run as runProcess, waitForHealthz } from '../helpers/process.js';
 
 const SECRET = 'instances-test-signing-secret';
 const ALICE = 'U0ALICE';

@@ -31,16 +31,20 @@ export interface Proc {
 const running: Proc[] = [];
 export const cleanups: (() => Promise<unknown> | unknown)[] = [];
 
-afterEach(async () => {
+/** SIGKILL every process group still running (tsx's node child goes too). */
+export async function killAll(): Promise<void> {
   for (const p of running.splice(0)) {
     if (p.child.exitCode === null && p.child.signalCode === null) {
-      // Its own process group: tsx's node child goes too.
       try {
         process.kill(-p.child.pid!, 'SIGKILL');
       } catch {}
       await p.exited;
     }
   }
+}
+
+afterEach(async () => {
+  await killAll();
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 

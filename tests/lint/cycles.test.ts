@@ -17,7 +17,7 @@ function sources(dir: string): string[] {
 }
 
 /** The modules `file` imports, as absolute .ts paths (only relative imports). */
-export function importsOf(file: string, text = readFileSync(file, 'utf8')): string[] {
+function importsOf(file: string, text = readFileSync(file, 'utf8')): string[] {
   const specs = [...text.matchAll(/(?:import|export)[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map(
     (m) => m[1]!,
   );
@@ -25,7 +25,7 @@ export function importsOf(file: string, text = readFileSync(file, 'utf8')): stri
 }
 
 /** One cycle of the graph, or undefined. */
-export function findCycle(graph: Map<string, string[]>): string[] | undefined {
+function findCycle(graph: Map<string, string[]>): string[] | undefined {
   const state = new Map<string, 'open' | 'done'>();
   const stack: string[] = [];
   const visit = (node: string): string[] | undefined => {
