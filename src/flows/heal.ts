@@ -10,19 +10,13 @@ import { views } from '../ids.js';
 import { context, esc, fitLines, section } from '../views/common.js';
 import { planMessage } from '../views/guarded.js';
 import type { Deps } from './deps.js';
-import { openPlanFlow } from './plan-flow.js';
+import { type FlowInput, openPlanFlow } from './plan-flow.js';
 
 /** Open the heal modal at once, then fill it with the plan (also used by the status message's Heal button). */
 export function openHealModal(
   deps: Deps,
   client: AllMiddlewareArgs['client'],
-  input: {
-    triggerId: string;
-    user: string;
-    channel: string;
-    date: IsoDate;
-    respond?: (text: string) => Promise<unknown>;
-  },
+  input: FlowInput & { date: IsoDate },
 ): Promise<void> {
   const { date } = input;
   return openPlanFlow(deps, client, input, {

@@ -47,16 +47,19 @@ async function activeRequestNote(deps: Deps, kind: string, subject: string): Pro
   return `A ${kind} of \`${subject}\` is ${state}${r.threadTs ? ` (see the request in <#${r.channel}>)` : ''}. Only one at a time.`;
 }
 
+/** Who opens a plan flow, from where, with which trigger. */
+export interface FlowInput {
+  triggerId: string;
+  user: string;
+  channel: string;
+  /** Tells the person ephemerally (a response_url) when there is no modal to tell them in. */
+  respond?: (text: string) => Promise<unknown>;
+}
+
 export async function openPlanFlow(
   deps: Deps,
   client: AllMiddlewareArgs['client'],
-  input: {
-    triggerId: string;
-    user: string;
-    channel: string;
-    /** Tells the person ephemerally (a response_url) when there is no modal to tell them in. */
-    respond?: (text: string) => Promise<unknown>;
-  },
+  input: FlowInput,
   flow: PlanFlow,
 ): Promise<void> {
   const say = async (text: string) => {

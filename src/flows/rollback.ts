@@ -9,7 +9,7 @@ import { planRollback } from '../domain/rollback-plan.js';
 import { views } from '../ids.js';
 import { esc, section } from '../views/common.js';
 import type { Deps } from './deps.js';
-import { openPlanFlow } from './plan-flow.js';
+import { type FlowInput, openPlanFlow } from './plan-flow.js';
 
 /** The rollback plan for `service`, to `to` or else to the newest ready revision older than the one serving. */
 export async function rollbackPlan(deps: Deps, service: string, to?: string): Promise<Outcome<Plan>> {
@@ -32,14 +32,7 @@ export async function rollbackPlan(deps: Deps, service: string, to?: string): Pr
 export function openRollbackModal(
   deps: Deps,
   client: AllMiddlewareArgs['client'],
-  input: {
-    triggerId: string;
-    user: string;
-    channel: string;
-    service: string;
-    to?: string;
-    respond?: (text: string) => Promise<unknown>;
-  },
+  input: FlowInput & { service: string; to?: string },
 ): Promise<void> {
   return openPlanFlow(deps, client, input, {
     kind: 'rollback',

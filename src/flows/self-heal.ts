@@ -15,7 +15,7 @@ import { views } from '../ids.js';
 import { esc, section } from '../views/common.js';
 import { planMessage } from '../views/guarded.js';
 import type { Deps } from './deps.js';
-import { openPlanFlow } from './plan-flow.js';
+import { type FlowInput, openPlanFlow } from './plan-flow.js';
 
 export const notConfigured =
   'No self-heal job is configured for this pipeline (`selfHeal` in the pipeline YAML).';
@@ -46,13 +46,7 @@ export async function selfHealPlan(deps: Deps, action: SelfHealAction) {
 export function openSelfHealModal(
   deps: Deps,
   client: AllMiddlewareArgs['client'],
-  input: {
-    triggerId: string;
-    user: string;
-    channel: string;
-    action: SelfHealAction;
-    respond?: (text: string) => Promise<unknown>;
-  },
+  input: FlowInput & { action: SelfHealAction },
 ): Promise<void> {
   const job = deps.config.selfHeal?.schedulerJob;
   return openPlanFlow(deps, client, input, {

@@ -9,24 +9,19 @@ import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
 import { describe, expect, it } from 'vitest';
-import { createDriver } from '../../devstack/src/local/driver.js';
-import { startFakeSlack } from '../../devstack/src/local/fake-slack.js';
 import { seedRunHistory } from '../../devstack/src/sandbox/firestore-seed.js';
 import { startSandbox } from '../../devstack/src/sandbox/index.js';
 import { loadPipeline } from '../../src/config.js';
 import { blockText } from '../helpers/e2e.js';
 import { testFirestore, testProjectId } from '../helpers/firestore.js';
 import {
-  botEnv,
+  botAgainstFakeSlack,
   cleanups,
   example,
-  freePort,
   pipelineYaml,
   root,
   runNode,
-  SECRET,
   tempDir,
-  waitForHealthz,
 } from '../helpers/process.js';
 
 /** The Dockerfile's install of production dependencies, word for word. */
@@ -85,19 +80,11 @@ describe('the production build', () => {
       onScenario: (state) => seedRunHistory(db, config.runHistory.collection, state.runHistory),
     });
     cleanups.push(() => sandbox.close());
-    const fake = await startFakeSlack();
-    cleanups.push(() => fake.close());
-    const port = await freePort();
     const yaml = pipelineYaml({ project, sandboxUrl: sandbox.url });
     // Plain-http sandbox endpoints are refused in production mode: this run is development mode.
-    const bot = runNode(['dist/main.js'], { ...botEnv(fake, port, yaml), NODE_ENV: 'development' }, dir);
-    await waitForHealthz(port, bot);
-
-    const driver = createDriver({
-      appUrl: `http://127.0.0.1:${port}/slack/events`,
-      signingSecret: SECRET,
-      fakeSlack: fake,
-    });
+    const { fake, port, bot, driver } = await botAgainstFakeSlack(yaml, (env) =>
+      runNode(['dist/main.js'], { ...env, NODE_ENV: 'development' }, dir),
+    );
     const mark = fake.mark();
     expect((await driver.command('/pipeline status 2026-01-20')).status).toBe(200);
     const reply = await fake.waitFor((c) => c.method === 'response_url' && c.seq > mark, {

@@ -7,8 +7,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Firestore } from '@google-cloud/firestore';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createDriver } from '../../devstack/src/local/driver.js';
-import { startFakeSlack } from '../../devstack/src/local/fake-slack.js';
 import { seedRunHistory } from '../../devstack/src/sandbox/firestore-seed.js';
 import { type Sandbox, startSandbox } from '../../devstack/src/sandbox/index.js';
 import { componentsOf, loadPipeline } from '../../src/config.js';
@@ -16,14 +14,13 @@ import { serviceNames } from '../../src/domain/status.js';
 import { blockText } from '../helpers/e2e.js';
 import { firestoreHost, pubsubHost, testFirestore, testProjectId } from '../helpers/firestore.js';
 import {
-  botEnv,
+  botAgainstFakeSlack,
   cleanups,
   example,
   freePort,
   pipelineYaml,
   run,
   SECRET,
-  waitForHealthz,
 } from '../helpers/process.js';
 
 describe('configuration errors stop the process before it listens', () => {
@@ -157,18 +154,12 @@ describe('a bot process pointed at a sandbox started separately', () => {
     // Slow enough that SIGTERM arrives while the command is still working.
     sandbox.setFault('cloudRun', { latencyMs: 1500 });
 
-    const fake = await startFakeSlack();
-    cleanups.push(() => fake.close());
-    const port = await freePort();
-    const bot = run('src/main.ts', botEnv(fake, port, pipelineYaml({ project, sandboxUrl: sandbox.url })));
-    await waitForHealthz(port, bot);
+    const { fake, bot, driver } = await botAgainstFakeSlack(
+      pipelineYaml({ project, sandboxUrl: sandbox.url }),
+      (env) => run('src/main.ts', env),
+    );
     sandbox.resetCounts();
 
-    const driver = createDriver({
-      appUrl: `http://127.0.0.1:${port}/slack/events`,
-      signingSecret: SECRET,
-      fakeSlack: fake,
-    });
     const mark = fake.mark();
     const delivery = await driver.command('/pipeline status 2026-01-20');
     expect(delivery.status).toBe(200);
@@ -211,16 +202,9 @@ describe('a bot process pointed at a sandbox started separately', () => {
     });
     expect(fault.status).toBe(200);
 
-    const fake = await startFakeSlack();
-    cleanups.push(() => fake.close());
-    const port = await freePort();
-    const bot = run('src/main.ts', botEnv(fake, port, pipelineYaml({ project, sandboxUrl })));
-    await waitForHealthz(port, bot);
-    const driver = createDriver({
-      appUrl: `http://127.0.0.1:${port}/slack/events`,
-      signingSecret: SECRET,
-      fakeSlack: fake,
-    });
+    const { fake, bot, driver } = await botAgainstFakeSlack(pipelineYaml({ project, sandboxUrl }), (env) =>
+      run('src/main.ts', env),
+    );
     const mark = fake.mark();
     expect((await driver.command('/pipeline status 2026-01-20')).status).toBe(200);
     const reply = await fake.waitForCall('response_url', undefined, { since: mark, timeoutMs: 30_000 });

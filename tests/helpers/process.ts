@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach } from 'vitest';
-import type { FakeSlack } from '../../devstack/src/local/fake-slack.js';
+import { createDriver, type Driver } from '../../devstack/src/local/driver.js';
+import { type FakeSlack, startFakeSlack } from '../../devstack/src/local/fake-slack.js';
 import { firestoreHost } from './firestore.js';
 
 export const root = resolve(import.meta.dirname, '../..');
@@ -179,4 +180,25 @@ export function botEnv(fake: FakeSlack, port: number, config: string): Record<st
     FIRESTORE_EMULATOR_HOST: firestoreHost(),
     LOG_LEVEL: 'info',
   };
+}
+
+/**
+ * A fake Slack and a bot process that `start` runs with the environment it needs for `yaml`,
+ * once its /healthz answers, with a driver sending it signed requests.
+ */
+export async function botAgainstFakeSlack(
+  yaml: string,
+  start: (env: Record<string, string>) => Proc,
+): Promise<{ fake: FakeSlack; port: number; bot: Proc; driver: Driver }> {
+  const fake = await startFakeSlack();
+  cleanups.push(() => fake.close());
+  const port = await freePort();
+  const bot = start(botEnv(fake, port, yaml));
+  await waitForHealthz(port, bot);
+  const driver = createDriver({
+    appUrl: `http://127.0.0.1:${port}/slack/events`,
+    signingSecret: SECRET,
+    fakeSlack: fake,
+  });
+  return { fake, port, bot, driver };
 }
