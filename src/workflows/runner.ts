@@ -4,8 +4,7 @@
  * (src/domain/step-transitions.ts); the writes and their fencing are the run session's.
  */
 import type { JsonValue, PlanStep } from '../domain/plan.js';
-import type { Clock } from '../domain/ports.js';
-import { conflict, type GuardedRequest, type RequestStore, type StepRun } from '../domain/requests.js';
+import { conflict, type GuardedRequest, type StepRun } from '../domain/requests.js';
 import { fail, type Outcome, ok, type Probe, refuse } from '../domain/result.js';
 import {
   afterUndo,
@@ -19,8 +18,7 @@ import {
   undoingStep,
   undoTargets,
 } from '../domain/step-transitions.js';
-import type { AuditTrail } from './audit-trail.js';
-import { openSession, type RunSession } from './run-session.js';
+import { openSession, type RunSession, type SessionDeps } from './run-session.js';
 import { CANCEL_REASON, type StepExecutor } from './step-executor.js';
 
 /** A claimed request and the end of its run (never rejects). */
@@ -29,15 +27,9 @@ export interface Started {
   done: Promise<GuardedRequest>;
 }
 
-export interface RunnerDeps {
-  store: RequestStore;
+/** What a run session needs, and the executors; the runner adds the session's own two. */
+export interface RunnerDeps extends Omit<SessionDeps, 'stopped' | 'onCancelRequested'> {
   executors: Record<string, StepExecutor>;
-  clock: Clock;
-  instanceId: string;
-  heartbeatMs: number;
-  trail: AuditTrail;
-  emit: (request: GuardedRequest) => void;
-  log: (line: object) => void;
 }
 
 export interface Runner {

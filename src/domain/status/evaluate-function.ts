@@ -5,8 +5,8 @@ import type { DeployedTrigger, ErrorGroup, FunctionState } from '../ports.js';
 import type { Probe } from '../result.js';
 import { logFindings } from './evaluate-errors.js';
 import { serverErrorFinding } from './evaluate-service.js';
-import { type Finding, finding, lineOf, type ReportLine } from './model.js';
-import { describeFailure, shortRevision } from './text.js';
+import { type Finding, finding, lineOf, type ReportLine, unreadLine } from './model.js';
+import { shortRevision } from './text.js';
 
 export interface FunctionContext {
   w: Where;
@@ -45,8 +45,7 @@ export function evaluateFunction(
 ): ReportLine {
   const link = links.function(ctx.w, c.name);
   if (!p.ok) {
-    const severity = p.error.kind === 'not_found' ? 'fail' : 'unknown';
-    return lineOf(c.name, '', [finding(severity, c.name, 'function', describeFailure(p.error))], link);
+    return unreadLine(c.name, 'function', p.error, link);
   }
   const f = p.value;
   const findings: Finding[] = [];

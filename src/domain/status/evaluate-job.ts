@@ -3,8 +3,8 @@ import type { ComponentOf } from '../../config.js';
 import { links, type Where } from '../links.js';
 import type { ExecutionState } from '../ports.js';
 import type { Probe } from '../result.js';
-import { type Finding, finding, lineOf, type ReportLine } from './model.js';
-import { ago, describeFailure, shortRevision } from './text.js';
+import { type Finding, finding, lineOf, type ReportLine, unreadLine } from './model.js';
+import { ago, shortRevision } from './text.js';
 
 export function evaluateJob(
   c: ComponentOf<'job'>,
@@ -14,8 +14,7 @@ export function evaluateJob(
 ): ReportLine {
   const link = links.job(w, c.name);
   if (!p.ok) {
-    const severity = p.error.kind === 'not_found' ? 'fail' : 'unknown';
-    return lineOf(c.name, '', [finding(severity, c.name, 'job', describeFailure(p.error))], link);
+    return unreadLine(c.name, 'job', p.error, link);
   }
   const [latest] = p.value;
   if (!latest) return lineOf(c.name, 'no executions yet', [], link);

@@ -2,8 +2,8 @@
 import { links, type Where } from '../links.js';
 import type { SchedulerJobState } from '../ports.js';
 import type { Probe } from '../result.js';
-import { type Finding, finding, lineOf, type ReportLine } from './model.js';
-import { ago, describeFailure } from './text.js';
+import { type Finding, finding, lineOf, type ReportLine, unreadLine } from './model.js';
+import { ago } from './text.js';
 
 export function evaluateSchedulerJob(
   name: string,
@@ -13,8 +13,7 @@ export function evaluateSchedulerJob(
 ): ReportLine {
   const link = links.schedulerJob(w);
   if (!p.ok) {
-    const severity = p.error.kind === 'not_found' ? 'fail' : 'unknown';
-    return lineOf(name, '', [finding(severity, name, 'schedulerJob', describeFailure(p.error))], link);
+    return unreadLine(name, 'schedulerJob', p.error, link);
   }
   const j = p.value;
   const findings: Finding[] = [];

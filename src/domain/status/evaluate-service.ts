@@ -4,8 +4,8 @@ import { links, type Where } from '../links.js';
 import type { ErrorGroup, ServiceState } from '../ports.js';
 import type { Probe } from '../result.js';
 import { logFindings } from './evaluate-errors.js';
-import { type Finding, finding, lineOf, type ReportLine } from './model.js';
-import { describeFailure, shortRevision } from './text.js';
+import { type Finding, finding, lineOf, type ReportLine, unreadLine } from './model.js';
+import { shortRevision } from './text.js';
 
 export interface ServiceContext {
   w: Where;
@@ -60,9 +60,7 @@ export function evaluateService(
 ): ReportLine {
   const link = links.service(ctx.w, c.name);
   if (!p.ok) {
-    const message = describeFailure(p.error);
-    const severity = p.error.kind === 'not_found' ? 'fail' : 'unknown';
-    return lineOf(c.name, '', [finding(severity, c.name, 'service', message)], link);
+    return unreadLine(c.name, 'service', p.error, link);
   }
   const s = p.value;
   const rev = (r: string | undefined) => shortRevision(c.name, r);

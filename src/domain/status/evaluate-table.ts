@@ -3,14 +3,13 @@ import type { ComponentOf } from '../../config.js';
 import { links, type Where } from '../links.js';
 import type { TableInfo } from '../ports.js';
 import type { Probe } from '../result.js';
-import { type Finding, finding, lineOf, type ReportLine } from './model.js';
-import { ago, describeFailure, formatMinutes } from './text.js';
+import { type Finding, finding, lineOf, type ReportLine, unreadLine } from './model.js';
+import { ago, formatMinutes } from './text.js';
 
 export function evaluateTable(c: ComponentOf<'table'>, p: Probe<TableInfo>, w: Where, now: Date): ReportLine {
   const link = links.bigquery(w);
   if (!p.ok) {
-    const severity = p.error.kind === 'not_found' ? 'fail' : 'unknown';
-    return lineOf(c.name, '', [finding(severity, c.name, 'table', describeFailure(p.error))], link);
+    return unreadLine(c.name, 'table', p.error, link);
   }
   const at = p.value.lastModifiedTime;
   const rule = `allowed ${formatMinutes(c.maxAgeMinutes)}`;

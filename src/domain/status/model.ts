@@ -5,6 +5,8 @@
  */
 import type { ComponentKind } from '../../config.js';
 import type { IsoDate } from '../ports.js';
+import type { Failure } from '../result.js';
+import { describeFailure } from './text.js';
 
 export type Health = 'ok' | 'warn' | 'fail' | 'unknown';
 export type Severity = Exclude<Health, 'ok'>;
@@ -109,3 +111,14 @@ export const finding = (
   kind: FindingKind,
   message: string,
 ): Finding => ({ severity, component, kind, message });
+
+/** The line of a component whose read failed: one that does not exist fails, any other failure is unknown. */
+export function unreadLine(
+  name: string,
+  kind: FindingKind,
+  error: Failure,
+  link: string | undefined,
+): ReportLine {
+  const severity = error.kind === 'not_found' ? 'fail' : 'unknown';
+  return lineOf(name, '', [finding(severity, name, kind, describeFailure(error))], link);
+}
