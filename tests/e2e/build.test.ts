@@ -7,20 +7,14 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Firestore } from '@google-cloud/firestore';
 import { describe, expect, it } from 'vitest';
-import { seedRunHistory } from '../../devstack/src/sandbox/firestore-seed.js';
-import { startSandbox } from '../../devstack/src/sandbox/index.js';
-import { loadPipeline } from '../../src/config.js';
 import { blockText } from '../helpers/e2e.js';
-import { testFirestore, testProjectId } from '../helpers/firestore.js';
 import {
   botAgainstFakeSlack,
-  cleanups,
-  example,
   pipelineYaml,
   root,
   runNode,
+  seededSandbox,
   tempDir,
 } from '../helpers/process.js';
 
@@ -70,16 +64,7 @@ describe('the production build', () => {
     }
     expect(existsSync(join(dir, 'devstack'))).toBe(false);
 
-    const project = testProjectId();
-    const db: Firestore = testFirestore(project);
-    cleanups.push(() => db.terminate());
-    const config = loadPipeline(example, project);
-    const sandbox = await startSandbox({
-      config,
-      scenario: 'jan20',
-      onScenario: (state) => seedRunHistory(db, config.runHistory.collection, state.runHistory),
-    });
-    cleanups.push(() => sandbox.close());
+    const { project, sandbox } = await seededSandbox();
     const yaml = pipelineYaml({ project, sandboxUrl: sandbox.url });
     // Plain-http sandbox endpoints are refused in production mode: this run is development mode.
     const { fake, port, bot, driver } = await botAgainstFakeSlack(yaml, (env) =>

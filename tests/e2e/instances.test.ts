@@ -6,22 +6,25 @@
  * hands its run over and the other resumes it on its own. No trigger reaches a processor twice.
  */
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createDriver, type Driver } from '../../devstack/src/local/driver.js';
 import { type FakeSlack, type RecordedCall, startFakeSlack } from '../../devstack/src/local/fake-slack.js';
-import { seedRunHistory } from '../../devstack/src/sandbox/firestore-seed.js';
-import { type Sandbox, startSandbox } from '../../devstack/src/sandbox/index.js';
+import type { Sandbox } from '../../devstack/src/sandbox/index.js';
 import { wirePubSubPush } from '../../devstack/src/sandbox/processors.js';
-import { loadPipeline } from '../../src/config.js';
 import { createFirestoreAuditLog, createFirestoreRequestStore } from '../../src/store/firestore-requests.js';
 import { blockText } from '../helpers/e2e.js';
-import { firestoreHost, pubsubHost, testFirestore, testProjectId, testPubSub } from '../helpers/firestore.js';
-import { freePort, killAll, type Proc, root, run as runProcess, waitForHealthz } from '../helpers/process.js';
+import { firestoreHost, pubsubHost, testPubSub } from '../helpers/firestore.js';
+import {
+  freePort,
+  killAll,
+  type Proc,
+  pipelineYaml,
+  run as runProcess,
+  seededSandbox,
+  waitForHealthz,
+} from '../helpers/process.js';
 
 const SECRET = 'instances-test-signing-secret';
 const ALICE = 'U0ALICE';
@@ -52,17 +55,7 @@ afterEach(async () => {
 });
 
 async function stack(): Promise<Stack> {
-  const project = testProjectId();
-  const db = testFirestore(project);
-  cleanups.push(() => db.terminate());
-  const example = join(root, 'config/pipeline.example.yml');
-  const config = loadPipeline(example, project);
-  const sandbox = await startSandbox({
-    config,
-    scenario: 'jan20',
-    onScenario: (state) => seedRunHistory(db, config.runHistory.collection, state.runHistory),
-  });
-  cleanups.push(() => sandbox.close());
+  const { project, db, config, sandbox } = await seededSandbox();
   // The self-heal job's real next run would join the heal plan: keep it hours away.
   for (const job of sandbox.state.schedulerJobs.values())
     job.nextRunTime = new Date(Date.now() + 6 * 3_600_000);
@@ -72,12 +65,7 @@ async function stack(): Promise<Stack> {
   const fake = await startFakeSlack();
   cleanups.push(() => fake.close());
   fake.setUsergroup('S0ONCALL01', [BOB]);
-  const dir = mkdtempSync(join(tmpdir(), 'bot-instances-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const apis = ['cloudRun', 'functions', 'scheduler', 'logging', 'monitoring', 'bigquery'];
-  const text = readFileSync(example, 'utf8').replace(/^project: .*$/m, `project: ${project}`);
-  const yaml = join(dir, 'pipeline.yml');
-  writeFileSync(yaml, `${text}\nendpoints:\n${apis.map((a) => `  ${a}: ${sandbox.url}`).join('\n')}\n`);
+  const yaml = pipelineYaml({ project, sandboxUrl: sandbox.url });
   return { project, db, pubsub, sandbox, fake, yaml };
 }
 

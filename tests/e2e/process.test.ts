@@ -7,20 +7,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Firestore } from '@google-cloud/firestore';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { seedRunHistory } from '../../devstack/src/sandbox/firestore-seed.js';
-import { type Sandbox, startSandbox } from '../../devstack/src/sandbox/index.js';
-import { componentsOf, loadPipeline } from '../../src/config.js';
+import { componentsOf } from '../../src/config.js';
 import { serviceNames } from '../../src/domain/status.js';
 import { blockText } from '../helpers/e2e.js';
-import { firestoreHost, pubsubHost, testFirestore, testProjectId } from '../helpers/firestore.js';
+import { firestoreHost, pubsubHost, testProjectId } from '../helpers/firestore.js';
 import {
   botAgainstFakeSlack,
-  cleanups,
-  example,
   freePort,
   pipelineYaml,
   run,
   SECRET,
+  seededSandbox,
 } from '../helpers/process.js';
 
 describe('configuration errors stop the process before it listens', () => {
@@ -123,23 +120,16 @@ describe('production refuses to start half-configured (exit 78, never the demo)'
 });
 
 describe('a bot process pointed at a sandbox started separately', () => {
-  let db: Firestore;
+  let _db: Firestore;
   beforeAll(() => {
     // Fail early with a clear message when the global setup did not run.
     firestoreHost();
   });
 
   it('SIGTERM during a command lets it finish, reading the separate sandbox, then exits 0', async () => {
-    const project = testProjectId();
-    db = testFirestore(project);
-    cleanups.push(() => db.terminate());
-    const config = loadPipeline(example, project);
-    const sandbox: Sandbox = await startSandbox({
-      config,
-      scenario: 'jan20',
-      onScenario: (state) => seedRunHistory(db, config.runHistory.collection, state.runHistory),
-    });
-    cleanups.push(() => sandbox.close());
+    const seeded = await seededSandbox();
+    const { project, config, sandbox } = seeded;
+    _db = seeded.db;
     // A state no scenario has: a canary revision of phase 2 taking 70% of the traffic.
     const svc = sandbox.state.services.get('nba-phase2-raw-processors')!;
     const previous = svc.latestReadyRevision;

@@ -9,10 +9,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Firestore } from '@google-cloud/firestore';
 import { afterEach } from 'vitest';
 import { createDriver, type Driver } from '../../devstack/src/local/driver.js';
 import { type FakeSlack, startFakeSlack } from '../../devstack/src/local/fake-slack.js';
-import { firestoreHost } from './firestore.js';
+import { seedRunHistory } from '../../devstack/src/sandbox/firestore-seed.js';
+import { type Sandbox, startSandbox } from '../../devstack/src/sandbox/index.js';
+import { loadPipeline, type PipelineConfig } from '../../src/config.js';
+import { firestoreHost, testFirestore, testProjectId } from './firestore.js';
 
 export const root = resolve(import.meta.dirname, '../..');
 export const example = join(root, 'config/pipeline.example.yml');
@@ -201,4 +205,28 @@ export async function botAgainstFakeSlack(
     fakeSlack: fake,
   });
   return { fake, port, bot, driver };
+}
+
+/**
+ * A project of its own on the Firestore emulator and the example pipeline's sandbox in the jan20
+ * scenario, its run_history seeded there (as a process started apart would find it); both closed
+ * after the test.
+ */
+export async function seededSandbox(): Promise<{
+  project: string;
+  db: Firestore;
+  config: PipelineConfig;
+  sandbox: Sandbox;
+}> {
+  const project = testProjectId();
+  const db = testFirestore(project);
+  cleanups.push(() => db.terminate());
+  const config = loadPipeline(example, project);
+  const sandbox = await startSandbox({
+    config,
+    scenario: 'jan20',
+    onScenario: (state) => seedRunHistory(db, config.runHistory.collection, state.runHistory),
+  });
+  cleanups.push(() => sandbox.close());
+  return { project, db, config, sandbox };
 }
