@@ -49,8 +49,7 @@ describeBrowser(haveChromium || inCi ? 'the console in Chromium (jan20)' : skipR
 
   beforeAll(async () => {
     if (!haveChromium) throw new Error(`${CHROMIUM} is required under CI (apt-get install chromium)`);
-    e = await startE2E({ scenario: 'jan20' });
-    e.fake.setUsergroup('S0ONCALL01', ['U0BOB']);
+    e = await startE2E({ scenario: 'jan20', onCall: ['U0BOB'] });
     web = mountConsole(e.fake, {
       driver: e.driver,
       sandboxUrl: e.sandbox.url,

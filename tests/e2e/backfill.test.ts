@@ -15,8 +15,7 @@ afterEach(async () => {
 });
 
 async function boot(opts: Parameters<typeof startE2E>[0] = {}): Promise<E2E> {
-  e = await startE2E({ scenario: 'jan20', ...opts });
-  e.fake.setUsergroup('S0ONCALL01', [BOB]);
+  e = await startE2E({ scenario: 'jan20', ...opts, onCall: [BOB] });
   return e;
 }
 

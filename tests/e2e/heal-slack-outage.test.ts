@@ -35,8 +35,7 @@ interface Heal {
 
 /** Boot a bot, plan the heal of 2026-01-20, approve it (under the outage if asked), wait for the run's end. */
 async function heal(outage: boolean): Promise<Heal> {
-  const env = await startE2E({ scenario: 'jan20' });
-  env.fake.setUsergroup('S0ONCALL01', [BOB]);
+  const env = await startE2E({ scenario: 'jan20', onCall: [BOB] });
   // Slow processors: the run spans the 429 burst into the 500s, several updates a step.
   env.sandbox.setFault('processors', { latencyMs: 2500 });
   const approvalTs = await requestHeal(env, '2026-01-20', ALICE);

@@ -34,8 +34,7 @@ function lastUpdateText(e: E2E, ts: string): string {
 describe('/heal 2026-01-20 end to end', () => {
   let e: E2E;
   beforeAll(async () => {
-    e = await startE2E({ scenario: 'jan20' });
-    e.fake.setUsergroup('S0ONCALL01', [BOB]);
+    e = await startE2E({ scenario: 'jan20', onCall: [BOB] });
   });
   afterAll(async () => {
     await e?.stop();

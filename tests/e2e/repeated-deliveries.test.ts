@@ -41,8 +41,7 @@ describe('repeated Slack deliveries over HTTP', () => {
   });
 
   it('a replayed /heal opens one modal; a replayed Approve on another instance is ignored', async () => {
-    e = await startE2E({ scenario: 'jan20' });
-    e.fake.setUsergroup('S0ONCALL01', [BOB]);
+    e = await startE2E({ scenario: 'jan20', onCall: [BOB] });
     const mark = e.fake.mark();
     const heal = await e.driver.command('/heal 2026-01-20', { userId: ALICE, channelId: CHANNEL });
     await e.driver.replay(heal, { retry: { num: 1, reason: 'http_timeout' } });

@@ -10,8 +10,7 @@ const SERVICE = 'nba-phase3-analytics-processors';
 describe('rollback from /deploy-verify', () => {
   let e: E2E;
   beforeAll(async () => {
-    e = await startE2E({ scenario: 'jan20' });
-    e.fake.setUsergroup('S0ONCALL01', [BOB]);
+    e = await startE2E({ scenario: 'jan20', onCall: [BOB] });
   });
   afterAll(async () => {
     await e?.stop();

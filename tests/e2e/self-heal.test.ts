@@ -22,8 +22,7 @@ afterEach(async () => {
 });
 
 async function boot(): Promise<E2E> {
-  e = await startE2E({ scenario: 'jan20' });
-  e.fake.setUsergroup('S0ONCALL01', [BOB]);
+  e = await startE2E({ scenario: 'jan20', onCall: [BOB] });
   return e;
 }
 

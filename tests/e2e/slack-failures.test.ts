@@ -15,8 +15,7 @@ const DATE = '2026-01-20';
 
 let e: E2E;
 beforeAll(async () => {
-  e = await startE2E({ scenario: 'jan20' });
-  e.fake.setUsergroup('S0ONCALL01', [BOB]);
+  e = await startE2E({ scenario: 'jan20', onCall: [BOB] });
 });
 afterAll(async () => {
   await e?.stop();

@@ -57,8 +57,7 @@ describe('Socket Mode redeliveries, refreshes and a heal', () => {
   let e: E2E;
   const BOB = 'U0BOB';
   beforeAll(async () => {
-    e = await startE2E({ scenario: 'jan20', socketMode: true });
-    e.fake.setUsergroup('S0ONCALL01', [BOB]);
+    e = await startE2E({ scenario: 'jan20', socketMode: true, onCall: [BOB] });
     await e.fake.socketMode.waitForConnection(10_000);
   });
   afterAll(async () => {

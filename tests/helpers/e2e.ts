@@ -81,6 +81,8 @@ export interface E2EOptions {
   staleAfterMs?: number;
   heartbeatMs?: number;
   pollMs?: number;
+  /** Members of the approvers' user group (the on-call group) in the fake Slack. */
+  onCall?: string[];
 }
 
 export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
@@ -101,6 +103,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
   const pubsub = pubsubClient(config.project, true);
   await wirePubSubPush({ pubsub, config, sandboxUrl: sandbox.url });
   const fake = await startFakeSlack();
+  if (opts.onCall) fake.setUsergroup(config.access.approvers.userGroup ?? 'S0ONCALL01', opts.onCall);
   const logs: Record<string, unknown>[] = [];
   const log: Logger = createLogger('debug', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
   const base = loadEnv({});
