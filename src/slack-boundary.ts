@@ -4,14 +4,9 @@
  * Both run in front of Bolt, which still verifies every signature itself.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  type App,
-  HTTPModuleFunctions,
-  type HTTPReceiver,
-  type ReceiverEvent,
-  type ReceiverProcessEventErrorHandlerArgs,
-} from '@slack/bolt';
+import type { App, HTTPReceiver, ReceiverEvent, ReceiverProcessEventErrorHandlerArgs } from '@slack/bolt';
 import type { Logger } from './log.js';
+import { HTTPModuleFunctions } from './slack-bolt.js';
 
 /** Slack's replay window: docs.slack.dev/authentication/verifying-requests-from-slack (5 minutes either way). */
 const WINDOW_SECONDS = 5 * 60;

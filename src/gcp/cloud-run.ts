@@ -2,7 +2,10 @@
  * Cloud Run Admin API v2 adapter: service and revision state for reports and deploy checks,
  * and traffic changes for rollback. Every call goes through `guarded`.
  */
-import { protos, RevisionsClient, ServicesClient } from '@google-cloud/run';
+// The generated clients themselves, not the library's index: it would load protos.js too (protoEnum).
+import type { protos } from '@google-cloud/run';
+import { RevisionsClient } from '@google-cloud/run/build/src/v2/revisions_client.js';
+import { ServicesClient } from '@google-cloud/run/build/src/v2/services_client.js';
 import type { LROperation } from 'google-gax';
 import type {
   CloudRunControl,
@@ -16,14 +19,24 @@ import type {
 import { fail, ok, type Probe } from '../domain/result.js';
 import { guarded } from './call.js';
 import { gaxEndpoint, passThroughAuth } from './client-options.js';
-import { attemptOptions, enumName, shortName, timestampToIso } from './proto-values.js';
+import { attemptOptions, enumName, protoEnum, shortName, timestampToIso } from './proto-values.js';
 
 type IService = protos.google.cloud.run.v2.IService;
 type IRevision = protos.google.cloud.run.v2.IRevision;
 type ICondition = protos.google.cloud.run.v2.ICondition;
 type ITrafficTarget = protos.google.cloud.run.v2.ITrafficTarget;
 
-const run = protos.google.cloud.run.v2;
+const RUN_PROTOS = '@google-cloud/run/build/protos/protos.json';
+const run = {
+  Condition: {
+    State: protoEnum(RUN_PROTOS, 'google.cloud.run.v2.Condition.State'),
+    CommonReason: protoEnum(RUN_PROTOS, 'google.cloud.run.v2.Condition.CommonReason'),
+    RevisionReason: protoEnum(RUN_PROTOS, 'google.cloud.run.v2.Condition.RevisionReason'),
+    ExecutionReason: protoEnum(RUN_PROTOS, 'google.cloud.run.v2.Condition.ExecutionReason'),
+  },
+  TrafficTargetAllocationType: protoEnum(RUN_PROTOS, 'google.cloud.run.v2.TrafficTargetAllocationType'),
+};
+type AllocationType = protos.google.cloud.run.v2.TrafficTargetAllocationType;
 const LATEST = 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST';
 
 export interface CloudRunDeps {
@@ -182,12 +195,12 @@ export function createCloudRunAdapter(deps: CloudRunDeps): CloudRunPort & CloudR
       const traffic: ITrafficTarget[] = split.map((t) =>
         'revision' in t
           ? {
-              type: run.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION,
+              type: run.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION as AllocationType,
               revision: shortName(t.revision) ?? t.revision,
               percent: t.percent,
             }
           : {
-              type: run.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST,
+              type: run.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST as AllocationType,
               percent: t.percent,
             },
       );

@@ -1,14 +1,20 @@
 /** Cloud Functions API v2 adapter: a function's state and trigger, whatever the trigger. */
-import { protos, v2 } from '@google-cloud/functions';
+// The generated client itself, not the library's index: it would load protos.js too (protoEnum).
+import type { protos } from '@google-cloud/functions';
+import { FunctionServiceClient } from '@google-cloud/functions/build/src/v2/function_service_client.js';
 import type { DeployedTrigger, FunctionState, FunctionStateName, FunctionsPort } from '../domain/ports.js';
 import { ok } from '../domain/result.js';
 import { guarded } from './call.js';
 import { gaxEndpoint, passThroughAuth } from './client-options.js';
-import { attemptOptions, enumName, shortName, timestampToIso } from './proto-values.js';
+import { attemptOptions, enumName, protoEnum, shortName, timestampToIso } from './proto-values.js';
 
 type IFunction = protos.google.cloud.functions.v2.IFunction;
 
-const fns = protos.google.cloud.functions.v2;
+const FUNCTIONS_PROTOS = '@google-cloud/functions/build/protos/protos.json';
+const fns = {
+  Function: { State: protoEnum(FUNCTIONS_PROTOS, 'google.cloud.functions.v2.Function.State') },
+  StateMessage: { Severity: protoEnum(FUNCTIONS_PROTOS, 'google.cloud.functions.v2.StateMessage.Severity') },
+};
 const stateNames: readonly FunctionStateName[] = [
   'ACTIVE',
   'FAILED',
@@ -19,15 +25,15 @@ const stateNames: readonly FunctionStateName[] = [
 ];
 
 export interface FunctionsDeps {
-  client: v2.FunctionServiceClient;
+  client: FunctionServiceClient;
   project: string;
   region: string;
   deadlineMs: number;
 }
 
 /** The real client, pointed at `endpoint` (the sandbox) when given, else at Google over REST. */
-export function functionsClient(endpoint: string | undefined, offline: boolean): v2.FunctionServiceClient {
-  return new v2.FunctionServiceClient(
+export function functionsClient(endpoint: string | undefined, offline: boolean): FunctionServiceClient {
+  return new FunctionServiceClient(
     endpoint
       ? { ...gaxEndpoint(endpoint, offline) }
       : { fallback: true, ...(offline ? { authClient: passThroughAuth() } : {}) },

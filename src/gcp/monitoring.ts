@@ -3,11 +3,14 @@
  * serves through Cloud Run) and the backlog of dead-letter subscriptions with its trend, each one
  * `timeSeries.list` call with the names in the filter.
  */
-import { MetricServiceClient, type protos } from '@google-cloud/monitoring';
+// The generated client itself, not the library's index: it would load protos.js too.
+import type { protos } from '@google-cloud/monitoring';
+import { MetricServiceClient } from '@google-cloud/monitoring/build/src/v3/metric_service_client.js';
 import type { BacklogSample, Clock, MonitoringPort } from '../domain/ports.js';
 import type { Probe } from '../domain/result.js';
 import { guarded } from './call.js';
 import { gaxEndpoint, passThroughAuth } from './client-options.js';
+import { attemptOptions } from './proto-values.js';
 
 type TimeSeries = protos.google.monitoring.v3.ITimeSeries;
 
@@ -52,7 +55,7 @@ export function createMonitoringAdapter(options: MonitoringOptions): MonitoringP
   const { client, project, deadlineMs } = options;
   const now = () => options.clock?.now() ?? new Date();
   const list = (filter: string, start: Date, end: Date, aggregation?: Record<string, unknown>) =>
-    guarded({ deadlineMs }, async () => {
+    guarded({ deadlineMs }, async (signal) => {
       const [series] = await client.listTimeSeries(
         {
           name: `projects/${project}`,
@@ -61,9 +64,8 @@ export function createMonitoringAdapter(options: MonitoringOptions): MonitoringP
           ...(aggregation ? { aggregation } : {}),
           view: 'FULL',
         },
-        // gax 6 on REST retries 503 for up to 90 s on its own: leave retries to `guarded`. A timeout of
-        // its own too: gax keeps a finished call's state until its timer fires (90 s by default).
-        { retry: null, timeout: deadlineMs + 1000 },
+        // No gax retries (90 s of them on 503) nor gax timer; `guarded`'s signal is the deadline (proto-values.ts).
+        attemptOptions(signal),
       );
       return series;
     });

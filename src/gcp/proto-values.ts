@@ -4,7 +4,42 @@
  * messages with enum numbers and `seconds` as a Long (see shared OFFLINE-NOTES), so every
  * reader here accepts both.
  */
+import { createRequire } from 'node:module';
 import type { CallOptions } from 'google-gax';
+
+const require = createRequire(import.meta.url);
+
+/** A protobufjs JSON descriptor (a client library's protos.json), as far as enums go. */
+interface ProtoJson {
+  nested?: Record<string, ProtoJson>;
+  values?: Record<string, number>;
+}
+
+/**
+ * An enum of a client library's protos.json (`descriptor`, a module path such as
+ * `@google-cloud/run/build/protos/protos.json`) by its full name, as `{NAME: number, number: NAME}`:
+ * the shape of the library's generated `protos` enums, which `enumName` reads. The generated
+ * client loads that JSON anyway (require's cache shares it); the library's index would also load
+ * its generated protos.js, 0.6 to 1.3 MB of source and a class per message, for a few enums.
+ */
+export function protoEnum(
+  descriptor: string,
+  fullName: string,
+): Readonly<Record<string | number, string | number>> {
+  let node = require(descriptor) as ProtoJson;
+  for (const part of fullName.split('.')) {
+    const next = node.nested?.[part];
+    if (!next) throw new Error(`${fullName} is not in ${descriptor}`);
+    node = next;
+  }
+  if (!node.values) throw new Error(`${fullName} in ${descriptor} is not an enum`);
+  const table: Record<string | number, string | number> = {};
+  for (const [name, value] of Object.entries(node.values)) {
+    table[name] = value;
+    table[value] = name;
+  }
+  return Object.freeze(table);
+}
 
 type Seconds = string | number | { toString(): string } | null | undefined;
 
@@ -42,11 +77,17 @@ export function shortName(name: string | null | undefined): string | undefined {
 }
 
 /**
- * Call options for one attempt inside `guarded`: its abort signal cancels the HTTP request,
- * and gax's own retries are off because `guarded` retries within the caller's deadline
- * (gax 6 on REST retries 503 for up to 10 s by itself, which would outlast that deadline).
+ * Call options for one attempt inside `guarded`: its abort signal cancels the HTTP request at
+ * `guarded`'s deadline, and gax's own retries are off because `guarded` retries within the
+ * caller's deadline (gax 6 on REST retries 503 for up to 10 s by itself, which would outlast it).
+ *
+ * No gax timeout: for each unary call gax 6.17's REST transport arms an `AbortSignal.timeout`
+ * whose listener holds the call's state (its response parser, settings and closures, ~10 kB) and
+ * which Node keeps alive until it fires, long after the call ended. With a timeout of 9 s that
+ * was every call of the last 9 s, the bot's heap growing with its load. An infinite timeout
+ * gives gax no deadline to arm (fallbackServiceStub.js reads only a finite one); the signal
+ * is the deadline. `deadlineMs` stays in the signature for the callers' sake.
  */
-export function attemptOptions(signal: AbortSignal, deadlineMs: number): CallOptions {
-  // gax's timeout sits just past ours, so our deadline is the one that reports.
-  return { signal, timeout: deadlineMs + 1000, retry: null };
+export function attemptOptions(signal: AbortSignal, _deadlineMs?: number): CallOptions {
+  return { signal, timeout: Number.POSITIVE_INFINITY, retry: null };
 }

@@ -6,16 +6,25 @@
  * when the execution ends (minutes to hours): the adapter takes the execution's name from the
  * first answer's metadata and never polls the operation; callers watch the execution instead.
  */
-import { ExecutionsClient, JobsClient, protos } from '@google-cloud/run';
+// The generated clients themselves, not the library's index: it would load protos.js too (protoEnum).
+import type { protos } from '@google-cloud/run';
+import { ExecutionsClient } from '@google-cloud/run/build/src/v2/executions_client.js';
+import { JobsClient } from '@google-cloud/run/build/src/v2/jobs_client.js';
 import type { ExecutionState, RunJobsPort } from '../domain/ports.js';
 import { fail, ok, type Probe } from '../domain/result.js';
 import { guarded } from './call.js';
 import { gaxEndpoint, passThroughAuth } from './client-options.js';
-import { attemptOptions, enumName, shortName, timestampToIso } from './proto-values.js';
+import { attemptOptions, enumName, protoEnum, shortName, timestampToIso } from './proto-values.js';
 
 type IExecution = protos.google.cloud.run.v2.IExecution;
 
-const run = protos.google.cloud.run.v2;
+const RUN_PROTOS = '@google-cloud/run/build/protos/protos.json';
+const run = {
+  Condition: {
+    State: protoEnum(RUN_PROTOS, 'google.cloud.run.v2.Condition.State'),
+    ExecutionReason: protoEnum(RUN_PROTOS, 'google.cloud.run.v2.Condition.ExecutionReason'),
+  },
+};
 
 export interface RunJobsDeps {
   jobs: JobsClient;

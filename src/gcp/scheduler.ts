@@ -1,10 +1,12 @@
 /** Cloud Scheduler API v1 adapter: read a job, and pause, resume or run it. */
-import { CloudSchedulerClient, protos } from '@google-cloud/scheduler';
+// The generated client itself, not the library's index: it would load protos.js too (protoEnum).
+import type { protos } from '@google-cloud/scheduler';
+import { CloudSchedulerClient } from '@google-cloud/scheduler/build/src/v1/cloud_scheduler_client.js';
 import type { SchedulerControl, SchedulerJobState, SchedulerPort } from '../domain/ports.js';
 import { ok, type Probe } from '../domain/result.js';
 import { guarded } from './call.js';
 import { gaxEndpoint, passThroughAuth } from './client-options.js';
-import { attemptOptions, enumName, shortName, timestampToIso } from './proto-values.js';
+import { attemptOptions, enumName, protoEnum, shortName, timestampToIso } from './proto-values.js';
 
 type IJob = protos.google.cloud.scheduler.v1.IJob;
 
@@ -32,10 +34,13 @@ export function schedulerClient(endpoint: string | undefined, offline: boolean):
   );
 }
 
+const JOB_STATE = protoEnum(
+  '@google-cloud/scheduler/build/protos/protos.json',
+  'google.cloud.scheduler.v1.Job.State',
+);
+
 export function readJob(job: IJob): SchedulerJobState {
-  const state = enumName(job.state, protos.google.cloud.scheduler.v1.Job.State) as
-    | SchedulerJobState['state']
-    | undefined;
+  const state = enumName(job.state, JOB_STATE) as SchedulerJobState['state'] | undefined;
   const lastAttemptTime = timestampToIso(job.lastAttemptTime);
   const nextRunTime = timestampToIso(job.scheduleTime);
   return {

@@ -22,12 +22,29 @@ export interface DeliveryLog {
  */
 export const DELIVERY_KEEP_MS = 60 * 60_000;
 
+/**
+ * How many keys the in-memory log holds at most, whatever the window. Bounded by time alone it
+ * held every delivery of the last hour: memory growing with the traffic (about 150 bytes a
+ * command). Repeats come within a minute; 10,000 keys is a minute at 160 deliveries a second,
+ * and in front of Firestore a key that fell out is still caught there.
+ */
+export const DELIVERY_MEMORY_KEYS = 10_000;
+
 const ALREADY_EXISTS = 6;
 
 /** The document id of a key: a hash, so ids from payloads never shape the path. */
 export const deliveryDocId = (key: string): string => createHash('sha256').update(key).digest('hex');
 
-export function createMemoryDeliveryLog(clock: Clock, keepMs = DELIVERY_KEEP_MS): DeliveryLog {
+export interface MemoryDeliveryLog extends DeliveryLog {
+  /** Keys held now (for tests). */
+  size(): number;
+}
+
+export function createMemoryDeliveryLog(
+  clock: Clock,
+  keepMs = DELIVERY_KEEP_MS,
+  maxKeys = DELIVERY_MEMORY_KEYS,
+): MemoryDeliveryLog {
   const seen = new Map<string, number>();
   return {
     async claim(key) {
@@ -38,9 +55,15 @@ export function createMemoryDeliveryLog(clock: Clock, keepMs = DELIVERY_KEEP_MS)
         seen.delete(k);
       }
       if (seen.has(key)) return 'duplicate';
+      // Full: the oldest make room.
+      for (const k of seen.keys()) {
+        if (seen.size < maxKeys) break;
+        seen.delete(k);
+      }
       seen.set(key, now);
       return 'first';
     },
+    size: () => seen.size,
   };
 }
 
@@ -55,12 +78,14 @@ export function createFirestoreDeliveryLog(opts: {
   deadlineMs?: number;
   collection?: string;
   keepMs?: number;
+  /** Bound of the in-memory log in front of Firestore (DELIVERY_MEMORY_KEYS by default). */
+  memoryKeys?: number;
 }): DeliveryLog {
   const { db, clock } = opts;
   const deadlineMs = opts.deadlineMs ?? 1000;
   const keepMs = opts.keepMs ?? DELIVERY_KEEP_MS;
   const collection = db.collection(opts.collection ?? 'slack_deliveries');
-  const local = createMemoryDeliveryLog(clock, keepMs);
+  const local = createMemoryDeliveryLog(clock, keepMs, opts.memoryKeys);
   return {
     async claim(key) {
       // A repeat on this instance needs no round trip (and is caught even when Firestore is down).

@@ -1,8 +1,8 @@
 /**
  * The production image without Docker (no engine runs here): dist/ compiled as the Dockerfile's
  * first stage does, production dependencies installed as its second stage does into a folder of
- * their own, then `node dist/main.js` there (no tsx, no devstack, no dev dependencies on disk)
- * answering /healthz and a signed /pipeline status.
+ * their own, then `node <the image's flags> dist/main.js` there (no tsx, no devstack, no dev
+ * dependencies on disk) answering /healthz and a signed /pipeline status.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
@@ -18,6 +18,16 @@ import {
   tempDir,
 } from '../helpers/process.js';
 
+/** The image's command (the Dockerfile's `CMD` in exec form). */
+const imageCommand = (dockerfile: string): string[] =>
+  JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+
+/** Its node flags (V8 sizing): run here too, so a Node release that drops one fails this test. */
+const imageNodeFlags = (dockerfile: string): string[] => {
+  const command = imageCommand(dockerfile);
+  return command.slice(1, command.indexOf('dist/main.js'));
+};
+
 /** The Dockerfile's install of production dependencies, word for word. */
 const PRODUCTION_INSTALL = ['ci', '--omit=dev', '--workspaces=false', '--no-audit', '--no-fund'];
 
@@ -29,7 +39,11 @@ describe('the production build', () => {
     expect(dockerfile).toMatch(/^RUN npm run build$/m);
     expect(dockerfile).toContain(`RUN npm ${PRODUCTION_INSTALL.join(' ')}`);
     expect(dockerfile).toMatch(/^USER node$/m);
-    expect(dockerfile).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
+    // `node`, its flags, then the entry point: nothing else runs in between (no npm, no shell).
+    const command = imageCommand(dockerfile);
+    expect(command[0]).toBe('node');
+    expect(command.at(-1)).toBe('dist/main.js');
+    for (const flag of imageNodeFlags(dockerfile)) expect(flag).toMatch(/^--[a-z0-9-]+=\d+$/);
     const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts as Record<
       string,
       string
@@ -68,7 +82,7 @@ describe('the production build', () => {
     const yaml = pipelineYaml({ project, sandboxUrl: sandbox.url });
     // Plain-http sandbox endpoints are refused in production mode: this run is development mode.
     const { fake, port, bot, driver } = await botAgainstFakeSlack(yaml, (env) =>
-      runNode(['dist/main.js'], { ...env, NODE_ENV: 'development' }, dir),
+      runNode([...imageNodeFlags(dockerfile), 'dist/main.js'], { ...env, NODE_ENV: 'development' }, dir),
     );
     const mark = fake.mark();
     expect((await driver.command('/pipeline status 2026-01-20')).status).toBe(200);

@@ -5,6 +5,7 @@ import { deliveryKey } from '../../src/slack-dedupe.js';
 import {
   createFirestoreDeliveryLog,
   createMemoryDeliveryLog,
+  DELIVERY_MEMORY_KEYS,
   deliveryDocId,
 } from '../../src/store/slack-deliveries.js';
 import { testFirestore, testProjectId } from '../helpers/firestore.js';
@@ -54,6 +55,23 @@ describe('the memory delivery log', () => {
     expect(await log.claim('k')).toBe('duplicate');
     now = 1500;
     expect(await log.claim('k')).toBe('first');
+  });
+
+  it('holds at most its bound of keys, the newest, however many come within the window', async () => {
+    const log = createMemoryDeliveryLog({ now: () => new Date(0) }, 60_000, 100);
+    for (let i = 0; i < 1000; i++) expect(await log.claim(`command:T1:tr${i}`)).toBe('first');
+    expect(log.size()).toBe(100);
+    // The newest are still caught; the oldest fell out (Firestore still holds them in production).
+    expect(await log.claim('command:T1:tr999')).toBe('duplicate');
+    expect(await log.claim('command:T1:tr900')).toBe('duplicate');
+    expect(await log.claim('command:T1:tr0')).toBe('first');
+    expect(log.size()).toBe(100);
+  });
+
+  it('is bounded by default', async () => {
+    const log = createMemoryDeliveryLog({ now: () => new Date(0) });
+    for (let i = 0; i < DELIVERY_MEMORY_KEYS + 500; i++) await log.claim(`k${i}`);
+    expect(log.size()).toBe(DELIVERY_MEMORY_KEYS);
   });
 });
 
