@@ -85,6 +85,8 @@ const runHistoryComponentSchema = z.strictObject({
     date: z.string(),
     status: z.string(),
     startedAt: z.string(),
+    /** When a run ended (optional): the trace shows its finish time and duration. */
+    finishedAt: z.string().optional(),
     processor: z.string(),
     /** Where a failed run writes its error message. */
     error: z.string().optional(),

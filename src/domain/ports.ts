@@ -176,6 +176,8 @@ export interface RunRecord {
   date: string;
   status: string;
   startedAt?: string;
+  /** When the run ended, RFC 3339 (the configured `finishedAt` field, when there is one). */
+  finishedAt?: string;
   /** The configured error-message field, when the run wrote one. */
   error?: string;
 }

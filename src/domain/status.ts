@@ -15,6 +15,7 @@ export { evaluateSchedulerJob, evaluateSelfHeal } from './status/evaluate-schedu
 export {
   functionNames,
   gatherStatus,
+  onceEachQuery,
   runCheck,
   type StatusFacts,
   type StatusPorts,

@@ -8,6 +8,8 @@ import type { ErrorGroup, LogsPort } from '../domain/ports.js';
 import type { Probe } from '../domain/result.js';
 import { guarded } from './call.js';
 import { gaxEndpoint, passThroughAuth } from './client-options.js';
+import { entryText, entryTime, type RawLogEntry } from './log-entries.js';
+import { attemptOptions } from './proto-values.js';
 
 export interface CrashSignature {
   id: string;
@@ -44,35 +46,6 @@ export function errorsFilter(since: Date, sources: string[]): string {
   ].join(' AND ');
 }
 
-interface EntryLike {
-  data?: unknown;
-  metadata?: {
-    timestamp?: unknown;
-    resource?: { labels?: Record<string, string> | null } | null;
-    textPayload?: string | null;
-  };
-}
-
-function textOf(entry: EntryLike): string {
-  const data = entry.data;
-  if (typeof data === 'string') return data;
-  if (data && typeof data === 'object') {
-    const message = (data as { message?: unknown }).message;
-    return typeof message === 'string' ? message : JSON.stringify(data);
-  }
-  return entry.metadata?.textPayload ?? '';
-}
-
-function isoOf(value: unknown): string | undefined {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && 'seconds' in value) {
-    const t = value as { seconds: unknown; nanos?: unknown };
-    return new Date(Number(t.seconds) * 1000 + Number(t.nanos ?? 0) / 1e6).toISOString();
-  }
-  return undefined;
-}
-
 /** The line that says what went wrong (the exception line of a traceback), clipped. */
 function sampleOf(text: string): string {
   const line = exceptionLine(text);
@@ -87,7 +60,7 @@ export function createLogsAdapter(options: LogsOptions): LogsPort {
       const valid = [...new Set(sources.filter((s) => sourceName.test(s)))];
       if (valid.length === 0) return { ok: true, value: [] };
       const wanted = new Set(valid);
-      const probe = await guarded({ deadlineMs }, async () => {
+      const probe = await guarded({ deadlineMs }, async (signal) => {
         const [entries] = await logging.getEntries({
           resourceNames: [`projects/${project}`],
           filter: errorsFilter(since, valid),
@@ -95,11 +68,10 @@ export function createLogsAdapter(options: LogsOptions): LogsPort {
           pageSize,
           // One page: a crash loop can log thousands of lines; counts are then lower bounds.
           autoPaginate: false,
-          // gax 6 on REST retries 503 for up to 60 s on its own: leave retries to `guarded`.
-          // A timeout of its own too: gax keeps a finished call's state until its timer fires (60 s by default).
-          gaxOptions: { retry: null, timeout: deadlineMs + 1000 },
+          // No gax retries nor gax timer; `guarded`'s signal is the deadline (proto-values.ts).
+          gaxOptions: attemptOptions(signal),
         });
-        return entries as EntryLike[];
+        return entries as RawLogEntry[];
       });
       if (!probe.ok) return probe;
       const groups = new Map<string, ErrorGroup>();
@@ -108,9 +80,9 @@ export function createLogsAdapter(options: LogsOptions): LogsPort {
         const labels = entry.metadata?.resource?.labels ?? {};
         const source = labels.service_name ?? labels.function_name;
         if (!source || !wanted.has(source)) continue;
-        const text = textOf(entry);
+        const text = entryText(entry);
         const signature = signatures.find((s) => text.includes(s.match))?.id;
-        const at = isoOf(entry.metadata?.timestamp) ?? '';
+        const at = entryTime(entry.metadata?.timestamp) ?? '';
         const revision = labels.revision_name;
         const key = `${source}\u0000${signature ?? ''}`;
         const group = groups.get(key);

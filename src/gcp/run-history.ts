@@ -171,6 +171,7 @@ function toRecord(doc: QueryDocumentSnapshot, fields: PipelineConfig['runHistory
   const data = doc.data();
   const date = data[fields.date];
   const startedAt = toDate(data[fields.startedAt]);
+  const finishedAt = fields.finishedAt ? toDate(data[fields.finishedAt]) : undefined;
   const error = fields.error ? data[fields.error] : undefined;
   return {
     id: doc.id,
@@ -178,6 +179,7 @@ function toRecord(doc: QueryDocumentSnapshot, fields: PipelineConfig['runHistory
     date: date instanceof Timestamp ? date.toDate().toISOString().slice(0, 10) : String(date ?? ''),
     status: String(data[fields.status] ?? ''),
     ...(startedAt ? { startedAt: startedAt.toISOString() } : {}),
+    ...(finishedAt ? { finishedAt: finishedAt.toISOString() } : {}),
     ...(error !== undefined && error !== null && error !== '' ? { error: String(error).slice(0, 500) } : {}),
   };
 }

@@ -28,6 +28,7 @@ export function createMemoryRunHistory(
   const version = (id: string) => String(versions.get(id) ?? 0);
   const toRecord = (d: MemoryDoc): RunRecord => {
     const startedAt = iso(d.data[config.fields.startedAt]);
+    const finishedAt = config.fields.finishedAt ? iso(d.data[config.fields.finishedAt]) : undefined;
     const error = config.fields.error ? d.data[config.fields.error] : undefined;
     return {
       id: d.id,
@@ -35,6 +36,7 @@ export function createMemoryRunHistory(
       date: String(d.data[config.fields.date] ?? ''),
       status: String(d.data[config.fields.status] ?? ''),
       ...(startedAt ? { startedAt } : {}),
+      ...(finishedAt ? { finishedAt } : {}),
       ...(typeof error === 'string' && error !== '' ? { error: error.slice(0, 500) } : {}),
     };
   };

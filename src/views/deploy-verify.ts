@@ -17,6 +17,7 @@ import {
   link,
   section,
 } from './common.js';
+import { logsButtons } from './logs.js';
 
 const verdictEmoji = { PASS: ':white_check_mark:', FAIL: ':x:', UNKNOWN: ':grey_question:' } as const;
 
@@ -72,6 +73,10 @@ export function deployVerifyMessage(
     );
   }
   blocks.push(context(`checked ${report.generatedAt.toISOString().slice(0, 19).replace('T', ' ')} UTC`));
+  const logs = logsButtons(
+    targets.filter((t) => t.health === 'fail').map((t) => ({ kind: t.kind, name: t.name })),
+  );
+  if (logs) blocks.push(logs);
   return fitMessage(capBlocks(blocks), {
     more: (n, i) =>
       `_…and ${n} more not shown here (message size limit)${sectionAt.has(i) ? `: \`/deploy-verify ${esc(sectionAt.get(i)!)}\` shows them` : ''}_`,

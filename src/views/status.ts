@@ -1,5 +1,6 @@
 /** The status report as a Slack message. Pure: data in, Block Kit out. */
 import type { KnownBlock } from '@slack/types';
+import { type LogSource, type LogSourceKind, logSourceKinds } from '../domain/logs-query.js';
 import type { ReportLine, ReportSection, StatusReport } from '../domain/status.js';
 import { actions as ids } from '../ids.js';
 import {
@@ -19,7 +20,19 @@ import {
   mention,
   section,
 } from './common.js';
+import { logsButtons } from './logs.js';
 import { countsText, entryLine } from './status-findings.js';
+
+const readable: ReadonlySet<string> = new Set(logSourceKinds);
+
+/** The services, functions and jobs with a failing line, in the summary's order. */
+function failingSources(report: StatusReport): LogSource[] {
+  return report.findings.flatMap((f) =>
+    f.severity === 'fail' && readable.has(f.kind)
+      ? [{ kind: f.kind as LogSourceKind, name: f.component }]
+      : [],
+  );
+}
 
 const verdictText: Record<StatusReport['verdict'], string> = {
   ok: 'All clear',
@@ -122,12 +135,17 @@ export function statusMessage(report: StatusReport, opts: StatusViewOptions = {}
     const deployIssue = report.sections.some(
       (s) => (s.id === 'services' || s.id === 'orchestrators') && s.health !== 'ok',
     );
-    const buttons = [button('Refresh', ids.refreshStatus, report.date)];
+    const buttons = [
+      button('Refresh', ids.refreshStatus, report.date),
+      button('Trace', ids.openTrace, report.date),
+    ];
     if (needsHeal)
       buttons.unshift(button(`Heal ${report.date}`, ids.openHeal, report.date, { style: 'primary' }));
     if (deployIssue) buttons.push(button('Verify deploys', ids.openDeployVerify, 'all'));
     if (summary.hidden > 0) buttons.push(button('All findings', ids.showFindings, report.date));
     blocks.push(actions('status_actions', buttons));
+    const logs = logsButtons(failingSources(report));
+    if (logs) blocks.push(logs);
   }
   // A 40-service pipeline's report is past what chat.postMessage accepts (msg_blocks_too_long).
   return fitMessage(capBlocks(blocks), {

@@ -57,7 +57,15 @@ function tokenize(text: string): Token[] {
       let value = '';
       let j = i + 1;
       for (; j < text.length && text[j] !== '"'; j++) {
-        if (text[j] === '\\') j++;
+        // Only the escapes the bot writes (`\\` and `\"`): anything else is refused, not guessed at.
+        if (text[j] === '\\') {
+          j++;
+          if (text[j] !== '\\' && text[j] !== '"')
+            throw new FilterError(`unsupported escape \\${text[j] ?? ''} at column ${j}`);
+        }
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: a filter string is one line
+        if (/[\u0000-\u001f\u007f]/.test(text[j] ?? ''))
+          throw new FilterError(`control character in a string at column ${j + 1}`);
         value += text[j] ?? '';
       }
       if (j >= text.length) throw new FilterError(`unterminated string at column ${i + 1}`);
@@ -79,7 +87,7 @@ function tokenize(text: string): Token[] {
   return tokens;
 }
 
-type Predicate = (e: SimLogEntry) => boolean;
+type Predicate = (e: Indexed) => boolean;
 
 const severities = [
   'DEFAULT',
@@ -113,10 +121,24 @@ function compare(op: string, a: number, b: number): boolean {
   }
 }
 
-function labelOf(e: SimLogEntry, label: 'service_name' | 'function_name'): string | undefined {
-  if (label === 'service_name') return e.resourceType === 'cloud_run_revision' ? e.source : undefined;
-  return e.resourceType === 'cloud_function' ? e.source : undefined;
+type Label = 'service_name' | 'function_name' | 'job_name';
+
+const labelOwner: Record<Label, SimLogEntry['resourceType']> = {
+  service_name: 'cloud_run_revision',
+  function_name: 'cloud_function',
+  job_name: 'cloud_run_job',
+};
+
+function labelOf(e: SimLogEntry, label: Label): string | undefined {
+  return e.resourceType === labelOwner[label] ? e.source : undefined;
 }
+
+/** The insertId entryJson gives an entry: its time and its index in the state. */
+const insertIdOf = (e: SimLogEntry, index: number) =>
+  `${e.timestamp.getTime().toString(36)}${index.toString(36).padStart(4, '0')}`;
+
+/** Entries with their index, so an insertId restriction can be checked. */
+type Indexed = SimLogEntry & { index?: number };
 
 function restriction(field: string, op: string, value: string, at: number): Predicate {
   const where = ` at column ${at + 1}`;
@@ -134,15 +156,19 @@ function restriction(field: string, op: string, value: string, at: number): Pred
     }
     case 'resource.type':
     case 'resource.labels.service_name':
-    case 'resource.labels.function_name': {
+    case 'resource.labels.function_name':
+    case 'resource.labels.job_name': {
       if (op !== '=' && op !== '!=')
         throw new FilterError(`operator ${op} is not supported on ${field}${where}`);
       const get =
         field === 'resource.type'
           ? (e: SimLogEntry) => e.resourceType
-          : (e: SimLogEntry) =>
-              labelOf(e, field === 'resource.labels.service_name' ? 'service_name' : 'function_name');
+          : (e: SimLogEntry) => labelOf(e, field.slice('resource.labels.'.length) as Label);
       return op === '=' ? (e) => get(e) === value : (e) => get(e) !== value;
+    }
+    case 'insertId': {
+      if (op !== '=') throw new FilterError(`operator ${op} is not supported on insertId${where}`);
+      return (e: Indexed) => e.index !== undefined && insertIdOf(e, e.index) === value;
     }
     default:
       throw new FilterError(`field ${field} is not supported by the sandbox${where}`);
@@ -211,31 +237,56 @@ export function parseLogFilter(text: string): Predicate {
 
 // ---------------------------------------------------------------------------------------------
 
+/** The log and resource labels of each resource type, as Cloud Run, Functions and Jobs write them. */
+function resourceOf(state: SandboxState, e: SimLogEntry) {
+  const project_id = state.project;
+  switch (e.resourceType) {
+    case 'cloud_run_revision':
+      return {
+        log: 'run.googleapis.com%2Fstderr',
+        labels: {
+          project_id,
+          service_name: e.source,
+          revision_name: e.revision ?? '',
+          location: state.region,
+          configuration_name: e.source,
+        },
+      };
+    case 'cloud_run_job':
+      return {
+        log: 'run.googleapis.com%2Fstdout',
+        labels: { project_id, job_name: e.source, location: state.region },
+      };
+    default:
+      return {
+        log: 'cloudfunctions.googleapis.com%2Fcloud-functions',
+        labels: { project_id, function_name: e.source, region: state.region },
+      };
+  }
+}
+
 function entryJson(state: SandboxState, e: SimLogEntry, index: number) {
-  const run = e.resourceType === 'cloud_run_revision';
   const time = e.timestamp.toISOString();
+  const { log, labels } = resourceOf(state, e);
   return {
-    logName: run
-      ? `projects/${state.project}/logs/run.googleapis.com%2Fstderr`
-      : `projects/${state.project}/logs/cloudfunctions.googleapis.com%2Fcloud-functions`,
-    resource: {
-      type: e.resourceType,
-      labels: run
-        ? {
-            project_id: state.project,
-            service_name: e.source,
-            revision_name: e.revision ?? '',
-            location: state.region,
-            configuration_name: e.source,
-          }
-        : { project_id: state.project, function_name: e.source, region: state.region },
-    },
+    logName: `projects/${state.project}/logs/${log}`,
+    resource: { type: e.resourceType, labels },
     timestamp: time,
     receiveTimestamp: time,
     severity: e.severity,
     textPayload: e.text,
-    insertId: `${e.timestamp.getTime().toString(36)}${index.toString(36).padStart(4, '0')}`,
+    insertId: insertIdOf(e, index),
   };
+}
+
+/**
+ * A page token names the offset and the query it belongs to: Logging requires the other
+ * parameters of a paged call to be those of the first one, and so does the sandbox, loudly.
+ */
+function queryHash(filter: string, order: string): string {
+  let h = 2166136261;
+  for (const c of `${filter}\u0000${order}`) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+  return (h >>> 0).toString(36);
 }
 
 const MAX_PAGE = 1000;
@@ -285,20 +336,28 @@ export const loggingRoutes: RouteModule = (ctx: SandboxContext) => [
         if (error instanceof FilterError) return googleError(400, `invalid filter: ${error.message}`);
         throw error;
       }
-      const size = Math.min(MAX_PAGE, Number(body.pageSize) > 0 ? Number(body.pageSize) : 50);
-      const start = body.pageToken === undefined || body.pageToken === '' ? 0 : Number(body.pageToken);
-      if (!Number.isInteger(start) || start < 0) return googleError(400, 'invalid page token');
+      // entries.list: "If the value is negative or exceeds 1000, the request is rejected."
+      const asked = body.pageSize === undefined ? 50 : Number(body.pageSize);
+      if (!Number.isInteger(asked) || asked < 0 || asked > MAX_PAGE)
+        return googleError(400, `invalid pageSize ${String(body.pageSize)}: at most ${MAX_PAGE}`);
+      const size = asked === 0 ? 50 : asked;
+      const hash = queryHash(filter, order);
+      const token = typeof body.pageToken === 'string' ? body.pageToken : '';
+      const [offset, tokenHash] = token.split('~');
+      const start = token === '' ? 0 : Number(offset);
+      if (token !== '' && (!Number.isInteger(start) || start < 0 || tokenHash !== hash))
+        return googleError(400, 'invalid page token: not one this query answered');
       const sign = order === 'timestamp desc' ? -1 : 1;
       const matching = state.logs
         .map((e, i) => ({ e, i }))
-        .filter(({ e }) => predicate(e))
+        .filter(({ e, i }) => predicate({ ...e, index: i }))
         .sort((a, b) => sign * (a.e.timestamp.getTime() - b.e.timestamp.getTime()) || a.i - b.i);
       const page = matching.slice(start, start + size);
       const end = start + page.length;
       return {
         body: {
           ...(page.length > 0 ? { entries: page.map(({ e, i }) => entryJson(state, e, i)) } : {}),
-          ...(end < matching.length ? { nextPageToken: String(end) } : {}),
+          ...(end < matching.length ? { nextPageToken: `${end}~${hash}` } : {}),
         },
       };
     },

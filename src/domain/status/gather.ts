@@ -25,7 +25,8 @@ import type {
   TableInfo,
   TablesPort,
 } from '../ports.js';
-import { fail, ok, type Probe } from '../result.js';
+import { type Bound, underReportDeadline } from '../report-deadline.js';
+import { ok, type Probe } from '../result.js';
 import type { CheckResult } from './evaluate-check.js';
 
 export interface StatusPorts {
@@ -56,8 +57,6 @@ export interface StatusFacts {
   deadLetters: Probe<Record<string, BacklogSample[]>>;
 }
 
-type Bound = <T>(p: Promise<Probe<T>>) => Promise<Probe<T>>;
-
 /** Service and function names, in the order of the YAML. */
 export function functionNames(config: Pick<PipelineConfig, 'components'>): string[] {
   return componentsOf(config, 'function').map((f) => f.name);
@@ -84,7 +83,7 @@ export async function runCheck(
 }
 
 /** Checks often share an expected query (the schedule, the roster): each SQL runs once per report. */
-function onceEach(port: DataChecksPort): DataChecksPort {
+export function onceEachQuery(port: DataChecksPort): DataChecksPort {
   const queries = new Map<string, Promise<Probe<number>>>();
   return {
     scalar(sql, d, label) {
@@ -108,19 +107,7 @@ export async function gatherStatus(
   date: IsoDate,
   now: Date,
 ): Promise<StatusFacts> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<Probe<never>>((resolve) => {
-    timer = setTimeout(
-      () => resolve(fail('timeout', 'no answer before the report deadline')),
-      config.limits.reportDeadlineMs,
-    );
-  });
-  const b: Bound = (p) => Promise.race([p, expired]);
-  try {
-    return await readAll(ports, config, date, now, b);
-  } finally {
-    clearTimeout(timer);
-  }
+  return underReportDeadline(config.limits.reportDeadlineMs, (b) => readAll(ports, config, date, now, b));
 }
 
 async function readAll(
@@ -133,7 +120,7 @@ async function readAll(
   const minutesAgo = (m: number) => new Date(now.getTime() - m * 60_000);
   const services = serviceNames(config);
   const fns = functionNames(config);
-  const dataChecks = onceEach(ports.dataChecks);
+  const dataChecks = onceEachQuery(ports.dataChecks);
   const dlqs = componentsOf(config, 'deadLetter');
   // One Monitoring read for every subscription, over the longest window any of them asks for.
   const window = Math.max(0, ...dlqs.map((d) => d.growing.windowMinutes));
