@@ -6,17 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { Firestore } from '@google-cloud/firestore';
-import {
-  App,
-  type Logger as BoltLogger,
-  LogLevel as BoltLogLevel,
-  type CustomRoute,
-  HTTPReceiver,
-  SocketModeReceiver,
-} from '@slack/bolt';
+import type { Logger as BoltLogger, CustomRoute } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import * as commands from './commands/index.js';
-import type { Env, PipelineConfig } from './config.js';
+import { alertChannel, type Env, type PipelineConfig } from './config.js';
+import type { LogSearchPort } from './domain/logs-query.js';
 import type {
   Clock,
   CloudRunControl,
@@ -32,26 +26,23 @@ import { type AuditLog, type GuardedRequest, handedOver, type RequestStore } fro
 import { fail } from './domain/result.js';
 import { SingleFlightCache } from './domain/single-flight.js';
 import type { StatusPorts, StatusReport } from './domain/status.js';
-import type { Deps, GuardedDeps } from './flows/deps.js';
+import type { AlertsDeps, Deps, GuardedDeps } from './flows/deps.js';
 import { createDirectory } from './flows/directory.js';
-import { bigQueryClient, createDataChecksAdapter } from './gcp/bigquery.js';
-import { createTablesAdapter } from './gcp/bigquery-tables.js';
+import { createWatchService, type WatchService } from './flows/watch.js';
 import { isPlainHttp } from './gcp/client-options.js';
-import { cloudRunClients, createCloudRunAdapter } from './gcp/cloud-run.js';
-import { createFunctionsAdapter, functionsClient } from './gcp/functions.js';
-import { createLogsAdapter, loggingClient } from './gcp/logging.js';
-import { createMonitoringAdapter, monitoringClient } from './gcp/monitoring.js';
+import { lazyPort, loadOnce } from './gcp/lazy.js';
+import type { OidcVerifier } from './gcp/oidc.js';
 import { createRunHistoryAdapter, firestoreClient } from './gcp/run-history.js';
-import { createRunJobsAdapter, runJobsClients } from './gcp/run-jobs.js';
-import { createSchedulerAdapter, schedulerClient } from './gcp/scheduler.js';
-import { createTriggerAdapter, idTokenSource, pubsubClient } from './gcp/triggers.js';
+import { createSlackAlertNotifier } from './interactions/alert-notifier.js';
 import { createBackfillWatcher } from './interactions/backfill-progress.js';
 import * as interactions from './interactions/index.js';
 import { createPublisher, progressClientOptions } from './interactions/progress.js';
 import type { Logger } from './log.js';
+import { App, LogLevel as BoltLogLevel, HTTPReceiver, SocketModeReceiver } from './slack-bolt.js';
 import { guardPayloads, guardReceiver, processEventErrorHandler } from './slack-boundary.js';
 import { dedupeDeliveries } from './slack-dedupe.js';
 import { withDeadline } from './store/deadline.js';
+import type { AlertStore } from './store/firestore-alerts.js';
 import { createFirestoreAuditLog, createFirestoreRequestStore } from './store/firestore-requests.js';
 import { createMemoryAuditLog, createMemoryRequestStore } from './store/memory-requests.js';
 import { createFirestorePlanDrafts, createMemoryPlanDrafts, type PlanDrafts } from './store/plan-drafts.js';
@@ -86,13 +77,15 @@ export interface GoogleControls {
 }
 
 export interface GoogleSide {
-  ports: StatusPorts;
+  /** The status ports, and log search (`/pipeline logs`, the trace) on the same Logging client. */
+  ports: StatusPorts & { logSearch: LogSearchPort };
   controls: GoogleControls;
   /** The Firestore client, when one was built (run_history, and the bot's own state). */
   db?: Firestore;
 }
 
 export interface GoogleOverrides extends Partial<StatusPorts> {
+  logSearch?: LogSearchPort;
   runHistory?: RunHistoryPort & RunHistoryControl;
   triggers?: TriggerPort;
 }
@@ -109,61 +102,107 @@ export function buildGoogle(
   const e = config.endpoints;
   const deadlineMs = config.limits.callDeadlineMs;
   const { project, region } = config;
-  const run = cloudRunClients(e.cloudRun, offline);
+  // Firestore is built at once: the bot's own state (buildState) needs it from the start.
   const db = overrides.runHistory ? undefined : firestoreClient(project, offline);
   const runHistory =
     overrides.runHistory ?? createRunHistoryAdapter({ db: db!, config: config.runHistory, deadlineMs });
-  const cloudRun = createCloudRunAdapter({ ...run, project, region, deadlineMs });
-  const bigquery = bigQueryClient(e.bigquery, project, offline);
-  const dataChecks = createDataChecksAdapter({
-    bigquery,
-    maximumBytesBilled: config.limits.maximumBytesBilled,
-    deadlineMs,
-    ...(config.bigquery.location ? { location: config.bigquery.location } : {}),
-  });
-  const jobs = createRunJobsAdapter({ ...runJobsClients(e.cloudRun, offline), project, region, deadlineMs });
-  const scheduler = createSchedulerAdapter({
-    client: schedulerClient(e.scheduler, offline),
-    project,
-    region,
-    deadlineMs,
-  });
-  const ports: StatusPorts = {
-    cloudRun,
-    functions: createFunctionsAdapter({
-      client: functionsClient(e.functions, offline),
+  // Every other client, its adapter and its library load on the port's first call (gcp/lazy.ts).
+  // Clients two ports share are loaded once for both.
+  const cloudRun = lazyPort(async () => {
+    const m = await import('./gcp/cloud-run.js');
+    return m.createCloudRunAdapter({
+      ...m.cloudRunClients(e.cloudRun, offline),
       project,
       region,
       deadlineMs,
+    });
+  });
+  const bigquery = loadOnce(async () =>
+    (await import('./gcp/bigquery.js')).bigQueryClient(e.bigquery, project, offline),
+  );
+  const dataChecks = lazyPort(async () =>
+    (await import('./gcp/bigquery.js')).createDataChecksAdapter({
+      bigquery: await bigquery(),
+      maximumBytesBilled: config.limits.maximumBytesBilled,
+      deadlineMs,
+      ...(config.bigquery.location ? { location: config.bigquery.location } : {}),
+    }),
+  );
+  const jobs = lazyPort(async () => {
+    const m = await import('./gcp/run-jobs.js');
+    return m.createRunJobsAdapter({ ...m.runJobsClients(e.cloudRun, offline), project, region, deadlineMs });
+  });
+  const scheduler = lazyPort(async () => {
+    const m = await import('./gcp/scheduler.js');
+    return m.createSchedulerAdapter({
+      client: m.schedulerClient(e.scheduler, offline),
+      project,
+      region,
+      deadlineMs,
+    });
+  });
+  const logging = loadOnce(async () =>
+    (await import('./gcp/logging.js')).loggingClient(e.logging, project, offline),
+  );
+  const ports: GoogleSide['ports'] = {
+    cloudRun,
+    functions: lazyPort(async () => {
+      const m = await import('./gcp/functions.js');
+      return m.createFunctionsAdapter({
+        client: m.functionsClient(e.functions, offline),
+        project,
+        region,
+        deadlineMs,
+      });
     }),
     scheduler,
     dataChecks,
     runHistory,
-    logs: createLogsAdapter({
-      logging: loggingClient(e.logging, project, offline),
-      project,
-      signatures: config.crashSignatures,
-      deadlineMs,
-    }),
-    monitoring: createMonitoringAdapter({
-      client: monitoringClient(e.monitoring, offline),
-      project,
-      deadlineMs,
+    logs: lazyPort(async () =>
+      (await import('./gcp/logging.js')).createLogsAdapter({
+        logging: await logging(),
+        project,
+        signatures: config.crashSignatures,
+        deadlineMs,
+      }),
+    ),
+    logSearch: lazyPort(async () =>
+      (await import('./gcp/log-search.js')).createLogSearchAdapter({
+        logging: await logging(),
+        project,
+        deadlineMs,
+      }),
+    ),
+    monitoring: lazyPort(async () => {
+      const m = await import('./gcp/monitoring.js');
+      return m.createMonitoringAdapter({
+        client: m.monitoringClient(e.monitoring, offline),
+        project,
+        deadlineMs,
+      });
     }),
     jobs,
-    tables: createTablesAdapter({ bigquery, deadlineMs }),
+    tables: lazyPort(async () =>
+      (await import('./gcp/bigquery-tables.js')).createTablesAdapter({
+        bigquery: await bigquery(),
+        deadlineMs,
+      }),
+    ),
     ...overrides,
   };
   const triggers =
     overrides.triggers ??
-    createTriggerAdapter({
-      cloudRun,
-      // A plain-http Cloud Run endpoint is a sandbox started separately: its service URLs are
-      // local stand-ins, never worth real credentials (and none may exist).
-      idTokens: idTokenSource(offline || isPlainHttp(e.cloudRun)),
-      pubsub: pubsubClient(project, offline),
-      project,
-      deadlineMs,
+    lazyPort(async () => {
+      const m = await import('./gcp/triggers.js');
+      return m.createTriggerAdapter({
+        cloudRun,
+        // A plain-http Cloud Run endpoint is a sandbox started separately: its service URLs are
+        // local stand-ins, never worth real credentials (and none may exist).
+        idTokens: m.idTokenSource(offline || isPlainHttp(e.cloudRun)),
+        pubsub: m.pubsubClient(project, offline),
+        project,
+        deadlineMs,
+      });
     });
   return { ports, controls: { runHistory, triggers, cloudRun, scheduler, jobs }, ...(db ? { db } : {}) };
 }
@@ -253,7 +292,7 @@ export interface BotOptions {
   env: Env;
   config: PipelineConfig;
   log: Logger;
-  ports: StatusPorts;
+  ports: Deps['ports'];
   clock?: Clock;
   /**
    * Bot identity: when given, Bolt never calls `auth.test` (tests, demo). In production
@@ -280,6 +319,14 @@ export interface BotOptions {
     /** Cloud Run Jobs for backfill planning; without it, no execution history. */
     jobs?: RunJobsPort;
   };
+  /** The watch (`alerts:` in the YAML): without it the bot speaks only when asked. */
+  alerts?: {
+    store: AlertStore;
+    /** Verifies Cloud Scheduler's OIDC token; without it `POST /tasks/watch` is not served. */
+    verifier?: OidcVerifier;
+    /** A tick every this many seconds in this process (default `WATCH_INTERVAL_SECONDS`; none when unset). */
+    intervalSeconds?: number;
+  };
 }
 
 export interface Bot {
@@ -293,6 +340,17 @@ export interface Bot {
   /** Expire pending requests past their expiry and show interrupted ones (also run on a timer). */
   sweep(): Promise<void>;
   engine: Engine;
+  /** The watch, when alerts are configured. */
+  watch?: WatchService;
+}
+
+/** The tick id of a Cloud Scheduler call: its scheduled time, the same on every retry of that run. */
+export function schedulerTickId(scheduleTime: string | string[] | undefined): string {
+  const t = Array.isArray(scheduleTime) ? scheduleTime[0] : scheduleTime;
+  // cloud.google.com/scheduler/docs/reference/rpc/google.cloud.scheduler.v1#httptarget: RFC 3339.
+  if (t && t.length <= 40 && /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/.test(t))
+    return `scheduler:${t}`;
+  return `call:${randomUUID()}`;
 }
 
 function boltLogger(log: Logger): BoltLogger {
@@ -337,12 +395,40 @@ export function createBot(opts: BotOptions): Bot {
       res.end(JSON.stringify({ ok: true, inFlight: active }));
     },
   };
+  let watch: WatchService | undefined;
+  const verifier = opts.alerts?.verifier;
+  // Cloud Scheduler's call (issue 12): an OIDC token it signs, verified before anything runs.
+  const watchRoute: CustomRoute = {
+    path: '/tasks/watch',
+    method: ['POST'],
+    handler: (req, res) => {
+      req.resume();
+      const answer = (status: number, body: object) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      void (async () => {
+        const caller = verifier ? await verifier(req.headers.authorization) : undefined;
+        if (!caller?.ok) {
+          log.warn('watch call refused', { reason: caller?.reason.message ?? 'no verifier' });
+          return answer(401, { ok: false, error: 'unauthenticated' });
+        }
+        if (!watch) return answer(404, { ok: false, error: 'not_configured' });
+        const result = await watch.tick(schedulerTickId(req.headers['x-cloudscheduler-scheduletime']));
+        answer(200, { ok: true, ...result });
+      })().catch((error: unknown) => {
+        log.error('watch failed', { error });
+        if (!res.headersSent) answer(500, { ok: false, error: 'watch_failed' });
+      });
+    },
+  };
+  const customRoutes = verifier ? [healthz, watchRoute] : [healthz];
   const httpReceiver = () => {
     const receiver = new HTTPReceiver({
       signingSecret: env.SLACK_SIGNING_SECRET ?? '',
       logger: common.logger,
       processEventErrorHandler,
-      customRoutes: [healthz],
+      customRoutes,
     });
     guardReceiver(receiver, log);
     return receiver;
@@ -355,7 +441,7 @@ export function createBot(opts: BotOptions): Bot {
       logger: common.logger,
       // Socket Mode writes retryConfig into the object it is given: give it a copy.
       installerOptions: { clientOptions: { ...clientOptions }, port },
-      customRoutes: [healthz],
+      customRoutes,
       // The envelope id reaches the middleware (slack-dedupe.ts) through the context.
       customPropertiesExtractor: (args: { envelope_id?: unknown }) =>
         typeof args.envelope_id === 'string' ? { envelopeId: args.envelope_id } : {},
@@ -383,7 +469,12 @@ export function createBot(opts: BotOptions): Bot {
     executors: {},
   };
   // Before any listener: a repeated delivery acts once, on whichever instance took it first.
-  dedupeDeliveries(app, g.deliveries ?? createMemoryDeliveryLog(clock), log);
+  dedupeDeliveries(
+    app,
+    g.deliveries ?? createMemoryDeliveryLog(clock),
+    log,
+    receiver instanceof HTTPReceiver ? { receiver } : {},
+  );
   const staleAfterMs = g.staleAfterMs ?? env.GUARDED_STALE_AFTER_MS ?? 30_000;
   const heartbeatMs = g.heartbeatMs ?? env.GUARDED_HEARTBEAT_MS;
   let engineRef: Engine | undefined;
@@ -447,6 +538,15 @@ export function createBot(opts: BotOptions): Bot {
       if (status) await publisher(status.request);
     },
   };
+  const channel = alertChannel(config);
+  const alerts: AlertsDeps | undefined =
+    opts.alerts && channel
+      ? {
+          store: opts.alerts.store,
+          channel,
+          notifier: createSlackAlertNotifier({ chat: app.client.chat, channel, timeZone: config.timeZone }),
+        }
+      : undefined;
   const deps: Deps = {
     config,
     ports: opts.ports,
@@ -454,9 +554,18 @@ export function createBot(opts: BotOptions): Bot {
     log,
     statusCache,
     guarded,
+    ...(alerts ? { alerts } : {}),
   };
+  if (alerts) watch = createWatchService(deps, alerts);
   commands.register(app, deps);
   interactions.register(app, deps);
+  const watchEveryMs = (opts.alerts?.intervalSeconds ?? env.WATCH_INTERVAL_SECONDS ?? 0) * 1000;
+  let watchTimer: NodeJS.Timeout | undefined;
+  // The timer's tick id is its slot: instances with the same interval share it, so one acts.
+  const timerTick = () =>
+    void watch
+      ?.tick(`timer:${watchEveryMs}:${Math.floor(clock.now().getTime() / watchEveryMs)}`)
+      .catch((error: unknown) => log.warn('watch failed', { error }));
 
   const sweep = async () => {
     const { expired, interrupted } = await engine.expireStale();
@@ -483,6 +592,7 @@ export function createBot(opts: BotOptions): Bot {
     inFlight: () => active,
     engine,
     sweep,
+    ...(watch ? { watch } : {}),
     async start(port = env.PORT) {
       if (sweepMs > 0) {
         sweeper = setInterval(
@@ -490,6 +600,10 @@ export function createBot(opts: BotOptions): Bot {
           sweepMs,
         );
         sweeper.unref();
+      }
+      if (watch && watchEveryMs > 0) {
+        watchTimer = setInterval(timerTick, watchEveryMs);
+        watchTimer.unref();
       }
       if (env.socketMode) {
         await app.start();
@@ -505,6 +619,7 @@ export function createBot(opts: BotOptions): Bot {
     },
     async stop() {
       clearInterval(sweeper);
+      clearInterval(watchTimer);
       // Cloud Run gives 10 s between SIGTERM and SIGKILL: the whole stop fits in `drainMs`.
       const until = Date.now() + (opts.drainMs ?? 8000);
       const left = () => Math.max(0, until - Date.now());
@@ -520,6 +635,7 @@ export function createBot(opts: BotOptions): Bot {
       await stopping;
       await bounded(handing);
       await bounded(engine.idle());
+      if (watch) await bounded(watch.idle());
       // The last states of the messages ("handed over"), if Slack takes them in time.
       await publisher.drain(Math.min(left(), 5000));
       publisher.close();

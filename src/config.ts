@@ -16,6 +16,7 @@ import {
   resourceName,
 } from './config-components.js';
 import { describeIssues } from './config-messages.js';
+import { checkTrace, phaseTraceSchema } from './config-trace.js';
 import { componentsOf } from './domain/components.js';
 
 export {
@@ -63,6 +64,8 @@ const phaseSchema = z.strictObject({
   /** The service component (by name) that runs this phase. */
   service: resourceName,
   trigger: triggerSchema.optional(),
+  /** What `/pipeline trace` reads for this phase (config-trace.ts). */
+  trace: phaseTraceSchema.optional(),
 });
 
 const expectationSchema = z.union([
@@ -115,6 +118,36 @@ const endpointsSchema = z
   .partial()
   .default({});
 
+/**
+ * The watch: alerts in a channel before anyone asks (issue 12). Present means on. Driven by Cloud
+ * Scheduler calling `POST /tasks/watch` with an OIDC token (`scheduler`), or by the in-process
+ * timer `WATCH_INTERVAL_SECONDS` (Socket Mode, local runs).
+ */
+const alertsSchema = z.strictObject({
+  /** Where alerts and the digest go; default `statusChannel`. */
+  channel: slackId('[CG]').optional(),
+  /** One message per date (default), or one for the whole pipeline. */
+  groupBy: z.enum(['date', 'pipeline']).default('date'),
+  /** Evaluations in a row a failure must hold before it is posted: a flap does not page. */
+  confirmations: z.number().int().min(1).max(10).default(2),
+  /** A reminder in the thread while firing and not acknowledged. */
+  reminderHours: z.number().positive().max(168).default(4),
+  /** Days before today watched as well (yesterday's games are processed today). */
+  daysBack: z.number().int().min(0).max(7).default(1),
+  /** The daily digest, at this time of day in the pipeline's time zone (`HH:MM`); none when absent. */
+  digestAt: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day such as 09:00')
+    .optional(),
+  /** Who may call `POST /tasks/watch`: the scheduler job's OIDC audience and service account(s). */
+  scheduler: z
+    .strictObject({
+      audience: url,
+      serviceAccounts: z.array(z.email()).min(1),
+    })
+    .optional(),
+});
+
 export const pipelineSchema = z.strictObject({
   project: z.string().regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, 'a Google Cloud project id'),
   region: z.string().regex(/^[a-z]+-[a-z]+\d$/, 'a region such as us-west2'),
@@ -149,6 +182,7 @@ export const pipelineSchema = z.strictObject({
     requestTtlMinutes: z.number().int().positive().default(15),
   }),
   statusChannel: slackId('[CG]').optional(),
+  alerts: alertsSchema.optional(),
   /**
    * How long the bot's own state is kept before Firestore's TTL deletes it (firestore.indexes.json):
    * requests, the audit log (kept longest: who did what stays answerable) and resolved alerts.
@@ -197,6 +231,7 @@ export type Trigger = z.infer<typeof triggerSchema>;
 export type DataCheck = z.infer<typeof dataCheckSchema>;
 export type Expectation = z.infer<typeof expectationSchema>;
 export type BackfillTarget = z.infer<typeof backfillTargetSchema>;
+export type AlertsConfig = z.infer<typeof alertsSchema>;
 
 const logLevels = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -217,7 +252,7 @@ const envSchema = z.object({
   GOOGLE_CLOUD_PROJECT: z.string().optional(),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   SANDBOX: z.enum(['0', '1']).optional(),
-  SANDBOX_SCENARIO: z.enum(['jan20', 'healthy', 'breakdown']).default('jan20'),
+  SANDBOX_SCENARIO: z.enum(['jan20', 'healthy', 'breakdown', 'incident']).default('jan20'),
   FIRESTORE_EMULATOR_HOST: z.string().optional(),
   PUBSUB_EMULATOR_HOST: z.string().optional(),
   /** Set by Cloud Run on every instance (cloud.google.com/run/docs/container-contract#env-vars). */
@@ -230,6 +265,8 @@ const envSchema = z.object({
   GUARDED_HEARTBEAT_MS: z.coerce.number().int().positive().optional(),
   GUARDED_STALE_AFTER_MS: z.coerce.number().int().positive().optional(),
   GUARDED_SWEEP_MS: z.coerce.number().int().min(0).optional(),
+  /** Run the watch every this many seconds in this process (Socket Mode, local runs); the demo sets 30. */
+  WATCH_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).optional(),
 });
 
 export type Env = z.infer<typeof envSchema> & {
@@ -316,7 +353,7 @@ export function parsePipeline(text: string, file: string, projectOverride?: stri
 
 /** References between sections, which zod cannot express on its own. */
 function crossCheck(config: ParsedPipeline, file: string): void {
-  const problems: string[] = [...checkComponents(config), ...checkSignatures(config)];
+  const problems: string[] = [...checkComponents(config), ...checkSignatures(config), ...checkTrace(config)];
   const phaseIds = new Set(config.phases.map((p) => p.id));
   const checkIds = new Set(config.dataChecks.map((c) => c.id));
   const jobs = new Set(componentsOf(config, 'job').map((j) => j.name));
@@ -342,7 +379,26 @@ function crossCheck(config: ParsedPipeline, file: string): void {
       );
     }
   });
+  if (config.alerts && !config.alerts.channel && !config.statusChannel) {
+    problems.push('  - alerts.channel: a channel for the alerts (or set statusChannel)');
+  }
   if (problems.length > 0) throw new ConfigError(`${file} is invalid:\n${problems.join('\n')}`);
+}
+
+/** The channel alerts go to, when the watch is configured. */
+export function alertChannel(config: PipelineConfig): string | undefined {
+  return config.alerts ? (config.alerts.channel ?? config.statusChannel) : undefined;
+}
+
+/**
+ * A watch nothing drives would never speak: with `alerts` configured, production needs the
+ * scheduler's audience (for `POST /tasks/watch`) or `WATCH_INTERVAL_SECONDS`.
+ */
+export function assertWatchDriven(config: PipelineConfig, env: Env, file: string): void {
+  if (!config.alerts || config.alerts.scheduler || env.WATCH_INTERVAL_SECONDS) return;
+  throw new ConfigError(
+    `${file} is invalid in production:\n  - alerts.scheduler: the Cloud Scheduler job's audience and service account (or set WATCH_INTERVAL_SECONDS): nothing would run the watch`,
+  );
 }
 
 export function loadPipeline(file: string, projectOverride?: string): PipelineConfig {

@@ -26,6 +26,14 @@ export const actions = {
   alertAcknowledge: 'alert_acknowledge',
   /** A prefix: `alert_silence_1h`, `alert_silence_4h`, `alert_silence_tomorrow`. */
   alertSilence: 'alert_silence',
+  /** `/pipeline trace` for the status report's date. */
+  openTrace: 'open_trace',
+  /** A component's recent logs (value: `kind/name`, and optionally since when). */
+  openLogs: 'open_logs',
+  /** The next page of `/pipeline logs` (value: the query and the Logging page token). */
+  logsMore: 'logs_more',
+  /** One entry of a logs page, whole, in a modal (the menu's option names it). */
+  logsEntry: 'logs_entry',
 } as const;
 
 export const views = {
@@ -33,6 +41,8 @@ export const views = {
   backfillPlan: 'backfill_plan',
   rollbackPlan: 'rollback_plan',
   selfHealPlan: 'self_heal_plan',
+  /** The modal showing one log entry whole (nothing to submit). */
+  logEntry: 'log_entry',
 } as const;
 
 export const blocks = {
@@ -40,6 +50,10 @@ export const blocks = {
   stepsInput: 'plan_steps_input',
   reason: 'plan_reason',
   reasonInput: 'plan_reason_input',
+  /** A logs page's actions: `logs_entries:<kind>/<name>` (the menu's entries belong to that component). */
+  logsEntries: 'logs_entries',
+  /** Logs buttons under a status report or a deploy verification. */
+  logsButtons: 'logs_buttons',
 } as const;
 
 /**
@@ -48,3 +62,8 @@ export const blocks = {
  */
 export const stepGroupBlockId = (index: number): string =>
   index === 0 ? blocks.steps : `${blocks.steps}_${index + 1}`;
+
+/** The Logs buttons under a report (an action_id is unique within its block): `open_logs`, `open_logs_2`, … */
+export const logsButtonId = (index: number): string =>
+  index === 0 ? actions.openLogs : `${actions.openLogs}_${index + 1}`;
+export const logsButtonPattern = new RegExp(`^${actions.openLogs}(_\\d+)?$`);

@@ -4,6 +4,8 @@
  * Shared by the production entry point (src/main.ts) and the offline demo (devstack), which
  * passes its sandbox as `overrides`.
  */
+import { randomUUID } from 'node:crypto';
+import type { Firestore } from '@google-cloud/firestore';
 import {
   type Bot,
   type BotOptions,
@@ -16,13 +18,16 @@ import {
 } from './app.js';
 import {
   assertProductionPipeline,
+  assertWatchDriven,
   ConfigError,
   type Env,
   loadEnv,
   loadPipeline,
   type PipelineConfig,
 } from './config.js';
+import { createOidcVerifier } from './gcp/oidc.js';
 import type { Logger } from './log.js';
+import { createFirestoreAlertStore } from './store/firestore-alerts.js';
 
 /** sysexits.h EX_CONFIG: the process cannot start with this configuration. */
 export const EXIT_CONFIG = 78;
@@ -32,7 +37,10 @@ export function loadConfigurationOrExit(): { env: Env; config: PipelineConfig } 
   try {
     const env = loadEnv();
     const config = loadPipeline(env.PIPELINE_CONFIG, env.GOOGLE_CLOUD_PROJECT);
-    if (env.production) assertProductionPipeline(config, env.PIPELINE_CONFIG);
+    if (env.production) {
+      assertProductionPipeline(config, env.PIPELINE_CONFIG);
+      assertWatchDriven(config, env, env.PIPELINE_CONFIG);
+    }
     return { env, config };
   } catch (error) {
     if (error instanceof ConfigError) exitWithConfigError(error.message);
@@ -64,21 +72,45 @@ export async function startBot(opts: {
 }): Promise<StartedBot> {
   const { env, config, log } = opts;
   const side = buildGoogle(config, opts.offline ?? false, opts.overrides ?? {});
+  const instanceId = `${process.env.K_REVISION ?? 'local'}-${randomUUID().slice(0, 8)}`;
   const guarded = {
     ...buildState(side.db, systemClock, { retention: config.retention }),
     executors: buildExecutors(config, side),
     jobs: side.controls.jobs,
+    instanceId,
   };
+  const alerts = buildAlerts(config, side.db, instanceId);
+  if (config.alerts && !alerts) log.warn('alerts need Firestore: the watch is off', {});
   const bot = createBot({
     env,
     config,
     log,
     ports: side.ports,
     guarded,
+    ...(alerts ? { alerts } : {}),
     ...(opts.botIdentity ? { botIdentity: opts.botIdentity } : {}),
   });
   const port = await bot.start(opts.port);
   return { bot, port };
+}
+
+/** The watch's store and, with `alerts.scheduler`, the verifier of Cloud Scheduler's token. */
+export function buildAlerts(
+  config: PipelineConfig,
+  db: Firestore | undefined,
+  instanceId: string,
+): BotOptions['alerts'] {
+  const a = config.alerts;
+  if (!a || !db) return undefined;
+  const store = createFirestoreAlertStore(db, {
+    instanceId,
+    policy: { confirmations: a.confirmations, reminderMs: a.reminderHours * 3_600_000 },
+    retainDays: config.retention.alertsDays,
+  });
+  const verifier = a.scheduler
+    ? createOidcVerifier({ audience: a.scheduler.audience, allowedEmails: a.scheduler.serviceAccounts })
+    : undefined;
+  return { store, ...(verifier ? { verifier } : {}) };
 }
 
 let stopping = false;

@@ -21,6 +21,7 @@ import { createDriver } from './local/driver.js';
 import { FakeSlack } from './local/fake-slack.js';
 import { startLocalStack } from './local/stack.js';
 import { runTerminal } from './local/terminal.js';
+import { describeTimeline, parseTimelineSetting } from './sandbox/timeline.js';
 
 const DEMO_USER = 'U0ALICE';
 const DEMO_CHANNEL = 'C0OPS';
@@ -43,10 +44,20 @@ async function main(): Promise<void> {
   const cleanups: (() => Promise<void>)[] = [];
   const offline = env.demo || env.SANDBOX === '1';
   const local = offline
-    ? await startLocalStack({ config: loaded, scenario: env.SANDBOX_SCENARIO, log })
+    ? await startLocalStack({
+        config: loaded,
+        scenario: env.SANDBOX_SCENARIO,
+        log,
+        timeline: timelineOrExit(),
+      })
     : undefined;
   if (local) cleanups.push(() => local.stop());
-  const config = local?.config ?? loaded;
+  const stackConfig = local?.config ?? loaded;
+  // The demo's alerts go where its people are: the console's channel.
+  const config =
+    env.demo && stackConfig.alerts
+      ? { ...stackConfig, alerts: { ...stackConfig.alerts, channel: DEMO_CHANNEL } }
+      : stackConfig;
   const overrides = local?.overrides ?? {};
   if (!env.demo) {
     const { bot, port } = await startBot({ env, config, log, port: env.PORT, offline, overrides });
@@ -73,6 +84,8 @@ async function main(): Promise<void> {
     SLACK_BOT_TOKEN: 'xoxb-demo',
     SLACK_SIGNING_SECRET: signingSecret,
     SLACK_API_URL: `${fake.url}/api/`,
+    // The watch speaks on its own in the demo: an alert shows within a minute of a fault.
+    WATCH_INTERVAL_SECONDS: env.WATCH_INTERVAL_SECONDS ?? 30,
     demo: true,
   };
   const { bot, port } = await startBot({
@@ -102,6 +115,15 @@ async function main(): Promise<void> {
   process.stdout.write(
     `Offline demo: sandbox scenario "${env.SANDBOX_SCENARIO}" at ${local?.sandbox.url}, fake Slack at ${fake.url}, bot on 127.0.0.1:${port}\n`,
   );
+  const timeline = local?.sandbox.state.timeline;
+  if (timeline) {
+    const t = describeTimeline(timeline, new Date());
+    const next =
+      t.next?.inMs != null ? `"${t.next.name}" in ${Math.round(t.next.inMs / 1000)} s` : 'when stepped';
+    process.stdout.write(
+      `Timeline: stage "${t.stage}", the next ${next} (SANDBOX_TIMELINE); the console's sandbox panel steps it.\n`,
+    );
+  }
   if (env.PORT !== 0 && consolePort !== env.PORT) {
     process.stdout.write(`Port ${env.PORT} is busy: the console uses ${consolePort}.\n`);
   }
@@ -118,6 +140,13 @@ async function main(): Promise<void> {
   };
   await runTerminal({ driver, fake, user: DEMO_USER, channel: DEMO_CHANNEL, settle });
   await shutdown(cleanups, log, 0);
+}
+
+/** `SANDBOX_TIMELINE` (default `auto`: a scenario's stages begin by themselves); a bad value stops the start. */
+function timelineOrExit() {
+  const parsed = parseTimelineSetting(process.env.SANDBOX_TIMELINE);
+  if (!parsed.ok) exitWithConfigError(parsed.message);
+  return parsed.value;
 }
 
 /** Listen on `port`, or on any free port when it is taken. Resolves with the port listened on. */

@@ -1,17 +1,30 @@
 /** `/pipeline`: status of the whole pipeline for a date, help, and later audit and self-heal. */
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { parsePipelineCommand, usage } from '../domain/command-args.js';
+import { clockIn } from '../domain/digest.js';
+import { createLane } from '../domain/lane.js';
 import type { StatusReport } from '../domain/status.js';
 import { channelAllowed, type Deps, refusalText } from '../flows/deps.js';
 import { postFailureText, slackErrorCode } from '../flows/slack-failure.js';
 import { getStatus } from '../flows/status.js';
+import { openAlerts } from '../flows/watch.js';
+import { openAlertsMessage } from '../views/alerts.js';
 import { auditMessage } from '../views/audit.js';
 import { statusFallback, statusMessage } from '../views/status.js';
+import { logsCommand } from './logs.js';
 import { selfHealCommand } from './self-heal.js';
+import { traceCommand } from './trace.js';
 
-export const makePipelineCommand =
-  (deps: Deps) =>
-  async ({
+/** Posts of reports in flight at once: Slack answers a response_url in about 100 ms. */
+const POSTS_IN_FLIGHT = 16;
+
+export const makePipelineCommand = (deps: Deps) => {
+  // After the ack, a burst of commands must not starve the acks still waiting: reports are
+  // rendered and their posts started one per turn of the event loop, and at most
+  // POSTS_IN_FLIGHT posts wait for Slack at a time (domain/lane.ts).
+  const renders = createLane(1);
+  const posts = createLane(POSTS_IN_FLIGHT);
+  return async ({
     ack,
     command,
     respond,
@@ -40,7 +53,19 @@ export const makePipelineCommand =
       });
       return;
     }
+    if (cmd.kind === 'alerts') {
+      await ack();
+      const open = await openAlerts(deps.alerts);
+      await respond({
+        response_type: 'ephemeral',
+        text: `Open alerts: ${open.length}`,
+        blocks: openAlertsMessage(open, (d) => clockIn(deps.config.timeZone, d), deps.alerts?.channel),
+      });
+      return;
+    }
     if (cmd.kind === 'self-heal') return selfHealCommand(deps, { ack, command, client, respond }, cmd);
+    if (cmd.kind === 'trace') return traceCommand(deps, { ack, respond }, cmd);
+    if (cmd.kind === 'logs') return logsCommand(deps, { ack, respond }, cmd);
     if (cmd.post && !channelAllowed(deps.config, command.channel_id)) {
       await ack({
         response_type: 'ephemeral',
@@ -49,9 +74,10 @@ export const makePipelineCommand =
       return;
     }
     // Slack wants the ack within 3 s; the report may take up to the report deadline.
+    const askedAt = deps.clock.now();
     await ack();
     const started = Date.now();
-    const report = await getStatus(deps, cmd.date, cmd.fresh);
+    const report = await getStatus(deps, cmd.date, cmd.fresh, askedAt);
     const ageSeconds = Math.max(
       0,
       Math.round((deps.clock.now().getTime() - report.generatedAt.getTime()) / 1000),
@@ -66,11 +92,12 @@ export const makePipelineCommand =
     });
     if (cmd.post) {
       try {
-        await client.chat.postMessage({
-          channel: command.channel_id,
-          text: statusFallback(report),
-          blocks: statusMessage(report, { withActions: true, postedBy: command.user_id }),
-        });
+        const blocks = await renders.run(() =>
+          statusMessage(report, { withActions: true, postedBy: command.user_id }),
+        );
+        await posts.run(() =>
+          client.chat.postMessage({ channel: command.channel_id, text: statusFallback(report), blocks }),
+        );
       } catch (error) {
         // The ack is long gone: only the response_url can still reach the person.
         const code = slackErrorCode(error);
@@ -82,20 +109,38 @@ export const makePipelineCommand =
       }
       return;
     }
-    await respond({
-      response_type: 'ephemeral',
-      text: statusFallback(report),
-      blocks: ageSeconds > 2 ? statusMessage(report, { withActions: true, ageSeconds }) : freshBlocks(report),
+    await posts.run(async () => {
+      // Rendered (or taken from the report's last rendering) and serialized in the render lane;
+      // the answer is awaited outside it.
+      const { sent } = await renders.run(() => {
+        const message = messageFor(report, ageSeconds);
+        const sent = respond({ response_type: 'ephemeral', text: message.text, blocks: message.blocks });
+        // Awaited just below; until then a quick refusal is not an unhandled rejection.
+        sent.catch(() => undefined);
+        return { sent };
+      });
+      await sent;
     });
   };
+};
 
-/** Concurrent requests share one report: render its usual message once, not once per request. */
-const rendered = new WeakMap<StatusReport, ReturnType<typeof statusMessage>>();
-function freshBlocks(report: StatusReport) {
-  let blocks = rendered.get(report);
-  if (!blocks) {
-    blocks = statusMessage(report, { withActions: true });
-    rendered.set(report, blocks);
-  }
-  return blocks;
+/**
+ * Concurrent requests share one report: its message is rendered once per age it shows (none
+ * within 2 s, then whole seconds), not once per request.
+ */
+const rendered = new WeakMap<
+  StatusReport,
+  { age: number; text: string; blocks: ReturnType<typeof statusMessage> }
+>();
+function messageFor(report: StatusReport, ageSeconds: number) {
+  const age = ageSeconds > 2 ? ageSeconds : 0;
+  const last = rendered.get(report);
+  if (last?.age === age) return last;
+  const message = {
+    age,
+    text: statusFallback(report),
+    blocks: statusMessage(report, age > 0 ? { withActions: true, ageSeconds: age } : { withActions: true }),
+  };
+  rendered.set(report, message);
+  return message;
 }

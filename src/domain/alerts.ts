@@ -170,6 +170,17 @@ export function shownKey(alerts: readonly AlertRecord[]): string {
     .join('|');
 }
 
+/**
+ * Alerts that fire now but did not in what the message last showed (`shown`, a shownKey): new in
+ * the group, or firing again after a silence ended. An edit notifies nobody; these deserve a line.
+ */
+export function newlyFiring(shown: string | undefined, alerts: readonly AlertRecord[]): AlertRecord[] {
+  const before = new Set((shown ?? '').split('|'));
+  return alerts.filter(
+    (a) => a.state === 'firing' && ![...before].some((k) => k.startsWith(`${a.fingerprint}:firing:`)),
+  );
+}
+
 /** A person acknowledges the firing alerts of a group: no more reminders for them. */
 export function acknowledge(alerts: readonly AlertRecord[], user: string): AlertRecord[] {
   return alerts.map((a) =>

@@ -3,6 +3,7 @@
  * than this file as text: callers get dates, known names and booleans, or a refusal with usage.
  */
 import { DATE_USAGE, parseDate } from './dates.js';
+import { type LogsArgs, parseLogsArgs } from './logs-args.js';
 import type { IsoDate } from './ports.js';
 import { accept, type Outcome, refuse } from './result.js';
 
@@ -10,7 +11,10 @@ export const usage = {
   pipeline: [
     '`/pipeline status [date] [--post] [--fresh]`: services, functions, self-heal, data, stuck runs, errors',
     '`/pipeline audit [date]`: recent guarded actions',
+    '`/pipeline alerts`: open alerts, who acknowledged them, silences and when they end',
     '`/pipeline self-heal [pause|resume|run]`: the self-heal scheduler job',
+    '`/pipeline trace <date>`: the date along the chain: runs, completion, hand-offs, data; where it broke',
+    "`/pipeline logs <component> [text] [--since 1h] [--severity ERROR] [--limit 20]`: a service, function or job's entries, newest first (`--since` up to `7d`, `--limit` up to 50)",
     '`/pipeline help`: this help',
     `Dates: ${DATE_USAGE}, in the pipeline's time zone.`,
   ].join('\n'),
@@ -56,7 +60,11 @@ export type PipelineCommand =
   | { kind: 'help' }
   | { kind: 'status'; date: IsoDate; post: boolean; fresh: boolean }
   | { kind: 'audit'; date?: IsoDate }
-  | { kind: 'self-heal'; action: 'show' | 'pause' | 'resume' | 'run'; dryRun: boolean };
+  | { kind: 'alerts' }
+  | { kind: 'self-heal'; action: 'show' | 'pause' | 'resume' | 'run'; dryRun: boolean }
+  | { kind: 'trace'; date: IsoDate }
+  /** The component is resolved against the configuration by the listener (logs-args.ts). */
+  | { kind: 'logs'; args: LogsArgs };
 
 export function parsePipelineCommand(text: string, timeZone: string, now: Date): Outcome<PipelineCommand> {
   const t = tokenize(text);
@@ -89,6 +97,18 @@ export function parsePipelineCommand(text: string, timeZone: string, now: Date):
       if (!d.ok) return d;
       return accept({ kind: 'audit', date: d.value });
     }
+    case 'alerts': {
+      const f = splitFlags(rest, [] as const);
+      if (!f.ok) return f;
+      if (f.value.args.length > 0) return refuse('extra_args', notUnderstood(f.value.args, 'after `alerts`'));
+      return accept({ kind: 'alerts' });
+    }
+    case 'trace':
+      return parseTrace(rest, timeZone, now);
+    case 'logs': {
+      const args = parseLogsArgs(rest);
+      return args.ok ? accept({ kind: 'logs', args: args.value }) : args;
+    }
     case 'self-heal': {
       const f = splitFlags(rest, ['dry-run'] as const);
       if (!f.ok) return f;
@@ -106,6 +126,18 @@ export function parsePipelineCommand(text: string, timeZone: string, now: Date):
     default:
       return refuse('unknown_subcommand', `Unknown subcommand \`${(sub ?? '').slice(0, 30)}\`.`);
   }
+}
+
+/** `/pipeline trace <date>`: one date, required (a trace of "today" by accident says little). */
+function parseTrace(words: string[], timeZone: string, now: Date): Outcome<PipelineCommand> {
+  const f = splitFlags(words, [] as const);
+  if (!f.ok) return f;
+  const [dateText, ...extra] = f.value.args;
+  if (dateText === undefined) return refuse('missing_date', 'Which date? Give one.');
+  if (extra.length > 0)
+    return refuse('extra_args', `${notUnderstood(extra, 'after the date')} Trace one date at a time.`);
+  const d = parseDate(dateText, timeZone, now);
+  return d.ok ? accept({ kind: 'trace', date: d.value }) : d;
 }
 
 export type DeployVerifyCommand =

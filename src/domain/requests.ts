@@ -203,9 +203,13 @@ export interface RequestStore {
   }): Promise<GuardedRequest[]>;
 }
 
+/** What an audit entry is about: a guarded action's plan, or an alert group (acknowledge, silence). */
+export type AuditKind = PlanKind | 'alert';
+
 export interface AuditEntry {
+  /** The request's id; `alert:<group>` for an alert group. */
   requestId: string;
-  kind: PlanKind;
+  kind: AuditKind;
   subject: string;
   /** 'submit', 'approve', 'reject', 'cancel', 'expire', 'retry', 'resume', 'undo', 'finish', … */
   action: string;

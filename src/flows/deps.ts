@@ -1,13 +1,18 @@
 /** What the listeners receive from the composition root. */
 import type { PipelineConfig } from '../config.js';
+import type { Digest } from '../domain/digest.js';
+import type { LogSearchPort } from '../domain/logs-query.js';
 import type { Clock, RunJobsPort } from '../domain/ports.js';
 import type { AuditLog, RequestStore } from '../domain/requests.js';
+import type { Probe } from '../domain/result.js';
 import type { SingleFlightCache } from '../domain/single-flight.js';
 import type { StatusPorts, StatusReport } from '../domain/status.js';
 import type { Logger } from '../log.js';
+import type { AlertStore } from '../store/firestore-alerts.js';
 import type { PlanDrafts } from '../store/plan-drafts.js';
 import { esc } from '../views/common.js';
 import type { Engine } from '../workflows/engine.js';
+import type { AlertNotifier } from '../workflows/watch.js';
 import type { Directory } from './directory.js';
 
 /** Guarded actions: the engine and the bot's own state. */
@@ -24,13 +29,28 @@ export interface GuardedDeps {
   publish(requestId: string): Promise<void>;
 }
 
+/** The watch's Slack side: the alert messages, and the digest. */
+export interface AlertsNotifier extends AlertNotifier {
+  digest(digest: Digest): Promise<Probe<string>>;
+}
+
+/** What the listeners need of the watch: its store, its messages, its channel. */
+export interface AlertsDeps {
+  store: AlertStore;
+  notifier: AlertsNotifier;
+  channel: string;
+}
+
 export interface Deps {
   config: PipelineConfig;
-  ports: StatusPorts;
+  /** `logSearch` reads logs for `/pipeline logs` and the trace; without it they say it is not wired. */
+  ports: StatusPorts & { logSearch?: LogSearchPort };
   clock: Clock;
   log: Logger;
   statusCache: SingleFlightCache<StatusReport>;
   guarded: GuardedDeps;
+  /** The watch's alerts, when `alerts:` is configured and the bot has Firestore. */
+  alerts?: AlertsDeps;
 }
 
 /**

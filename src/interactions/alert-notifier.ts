@@ -5,27 +5,19 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { AlertGroupView } from '../domain/alerts.js';
+import { clockIn } from '../domain/digest.js';
 import { fail, ok, type Probe } from '../domain/result.js';
+import type { AlertsNotifier } from '../flows/deps.js';
 import { slackErrorCode } from '../flows/slack-failure.js';
 import {
   alertFallback,
   alertMessage,
+  newlyFiringText,
   reminderText,
   resolvedAlertMessage,
   resolvedThreadText,
 } from '../views/alerts.js';
-import type { AlertNotifier } from '../workflows/watch.js';
-
-/** "10:02" in the pipeline's time zone. */
-export function timeOfDay(timeZone: string): (d: Date) => string {
-  const f = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  });
-  return (d) => f.format(d);
-}
+import { digestFallback, digestMessage } from '../views/digest.js';
 
 type Chat = Pick<WebClient['chat'], 'postMessage' | 'update'>;
 
@@ -33,9 +25,9 @@ export function createSlackAlertNotifier(opts: {
   chat: Chat;
   channel: string;
   timeZone: string;
-}): AlertNotifier {
+}): AlertsNotifier {
   const { chat, channel } = opts;
-  const time = timeOfDay(opts.timeZone);
+  const time = (d: Date) => clockIn(opts.timeZone, d);
   const attempt = async <T>(fn: () => Promise<T>): Promise<Probe<T>> => {
     try {
       return ok(await fn());
@@ -52,7 +44,7 @@ export function createSlackAlertNotifier(opts: {
       if (!r.ok) return r;
       return r.value.ts ? ok(r.value.ts) : fail('error', 'Slack answered without a message ts');
     },
-    async update(view) {
+    async update(view, newlyFiring = []) {
       const r = await attempt(() =>
         chat.update({
           channel,
@@ -61,13 +53,27 @@ export function createSlackAlertNotifier(opts: {
           blocks: alertMessage(view, time),
         }),
       );
-      return r.ok ? ok(true) : r;
+      if (!r.ok) return r;
+      // The edit is the record; the thread line is the notification, its failure undoes nothing.
+      if (newlyFiring.length > 0) {
+        await attempt(() =>
+          chat.postMessage({ channel, thread_ts: posted(view), text: newlyFiringText(newlyFiring) }),
+        );
+      }
+      return ok(true);
     },
     async remind(view, sinceMs) {
       const r = await attempt(() =>
         chat.postMessage({ channel, thread_ts: posted(view), text: reminderText(view, sinceMs) }),
       );
       return r.ok ? ok(true) : r;
+    },
+    async digest(d) {
+      const r = await attempt(() =>
+        chat.postMessage({ channel, text: digestFallback(d), blocks: digestMessage(d, time) }),
+      );
+      if (!r.ok) return r;
+      return r.value.ts ? ok(r.value.ts) : fail('error', 'Slack answered without a message ts');
     },
     async resolve(view, afterMs) {
       const blocks = resolvedAlertMessage(view, afterMs, time);

@@ -1,8 +1,10 @@
 /** Publishes the App Home tab when a user opens it. */
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import { usage } from '../domain/command-args.js';
+import { clockIn } from '../domain/digest.js';
 import { effectiveState } from '../domain/requests.js';
 import type { Deps } from '../flows/deps.js';
+import { openAlerts } from '../flows/watch.js';
 import { homeView } from '../views/home.js';
 
 export const makeHomeOpened =
@@ -13,7 +15,11 @@ export const makeHomeOpened =
   }: SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs): Promise<void> => {
     if (event.tab !== 'home') return;
     const now = deps.clock.now();
-    const recent = await deps.guarded.store.list({ limit: 10 });
+    const [recent, open] = await Promise.all([
+      deps.guarded.store.list({ limit: 10 }),
+      openAlerts(deps.alerts),
+    ]);
+    const timeZone = deps.config.timeZone;
     await client.views.publish({
       user_id: event.user,
       view: homeView({
@@ -23,6 +29,7 @@ export const makeHomeOpened =
           state: effectiveState(request, now, deps.guarded.staleAfterMs),
         })),
         usage: [usage.pipeline, usage.heal, usage.backfill, usage.deployVerify].join('\n'),
+        ...(deps.alerts ? { alerts: { open, time: (d: Date) => clockIn(timeZone, d) } } : {}),
       }),
     });
   };

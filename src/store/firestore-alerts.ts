@@ -46,6 +46,13 @@ export interface AlertStore {
   get(groupId: string): Promise<AlertGroupView | undefined>;
   /** Groups still open, newest first. */
   open(limit: number): Promise<AlertGroupView[]>;
+  /**
+   * Take the daily digest of `day` for this instance: false when it was posted already, or another
+   * instance is posting it. A failed post releases it (`releaseDigest`) for the next run.
+   */
+  claimDigest(day: string, now: Date): Promise<boolean>;
+  recordDigest(day: string, ts: string): Promise<void>;
+  releaseDigest(day: string): Promise<void>;
 }
 
 export interface FirestoreAlertStoreOptions {
@@ -150,6 +157,27 @@ export function createFirestoreAlertStore(db: Firestore, opts: FirestoreAlertSto
     async get(groupId) {
       const snap = await groups.doc(docId(groupId)).get();
       return snap.exists ? view(fromDoc(snap.data()!)) : undefined;
+    },
+    claimDigest(day, now) {
+      const ref = groups.doc(docId(`digest:${day}`));
+      return db.runTransaction(async (tx) => {
+        const d = (await tx.get(ref)).data();
+        const claimedAt = date(d?.claimedAt);
+        if (d?.ts || (claimedAt && now.getTime() - claimedAt.getTime() < claimStaleMs)) return false;
+        tx.set(ref, {
+          digest: day,
+          claimedBy: opts.instanceId,
+          claimedAt: ts(now),
+          deleteAt: ts(new Date(now.getTime() + retainDays * DAY_MS)),
+        });
+        return true;
+      });
+    },
+    async recordDigest(day, posted) {
+      await groups.doc(docId(`digest:${day}`)).set({ ts: posted }, { merge: true });
+    },
+    async releaseDigest(day) {
+      await groups.doc(docId(`digest:${day}`)).delete();
     },
     async open(limit) {
       const snap = await groups.where('state', '==', 'open').orderBy('openedAt', 'desc').limit(limit).get();

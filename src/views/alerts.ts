@@ -70,9 +70,10 @@ export function alertMessage(view: AlertGroupView, time: (d: Date) => string): K
   const silences = silenceChoices.map((c) =>
     button(c.label, `${ids.alertSilence}_${c.id}`, JSON.stringify({ group: view.group.id, for: c.id })),
   );
-  blocks.push(
-    actions('alert_controls', [button('Acknowledge', ids.alertAcknowledge, view.group.id), ...silences]),
-  );
+  // Acknowledge while something fires unacknowledged; silences whatever is active.
+  const firing = shown.some((a) => a.state === 'firing');
+  const acknowledge = firing ? [button('Acknowledge', ids.alertAcknowledge, view.group.id)] : [];
+  blocks.push(actions('alert_controls', [...acknowledge, ...silences]));
   return fitMessage(blocks, { more: (n) => `_…and ${n} more: *Full status* lists every one_` });
 }
 
@@ -92,7 +93,8 @@ function flowButtons(view: AlertGroupView): ReturnType<typeof button>[] {
       button(`Roll back ${service.component}`, ids.rollback, JSON.stringify({ service: service.component })),
     );
   }
-  if (date) buttons.push(button('Full status', ids.showFindings, date));
+  // The components' group is about now: today's report.
+  buttons.push(button('Full status', ids.showFindings, date ?? 'today'));
   return buttons;
 }
 
@@ -115,6 +117,13 @@ export function resolvedAlertMessage(
 export const resolvedThreadText = (afterMs: number): string =>
   `:white_check_mark: Resolved after ${describeDuration(afterMs)}.`;
 
+/** The thread line when alerts start firing in a message already posted (an edit notifies nobody). */
+export function newlyFiringText(alerts: readonly AlertRecord[]): string {
+  const names = alerts.slice(0, 10).map((a) => `*${escLine(a.component, 100)}* (${escLine(a.message, 150)})`);
+  const more = alerts.length > 10 ? ` …and ${alerts.length - 10} more` : '';
+  return `:rotating_light: Now failing too: ${names.join(', ')}${more}.`;
+}
+
 /** The thread reminder while something fires and nobody acknowledged it. */
 export function reminderText(view: AlertGroupView, sinceMs: number): string {
   const firing = view.alerts.filter((a) => a.state === 'firing').map((a) => escLine(a.component, 100));
@@ -128,3 +137,38 @@ export function alertFallback(view: AlertGroupView): string {
 }
 
 const rank = (a: AlertRecord) => ({ fail: 0, unknown: 1, warn: 2 })[a.severity];
+
+/** One open group as `/pipeline alerts` and App Home list it: its alerts, who acknowledged, silences and their end. */
+function openGroupLines(view: AlertGroupView, time: (d: Date) => string): string[] {
+  const shown = view.alerts.filter(active).sort((a, b) => rank(a) - rank(b));
+  return [
+    `*${escLine(view.group.id, 100)}* · open since ${time(view.group.openedAt)}`,
+    ...shown.map((a) => `    ${alertLine(a, time)}`),
+  ];
+}
+
+/** The open alert groups (newest first), for `/pipeline alerts` and App Home's "Open alerts". */
+export function openAlertsText(views: readonly AlertGroupView[], time: (d: Date) => string): string[] {
+  const open = views.filter((v) => v.alerts.some(active));
+  if (open.length === 0) return ['_No open alerts._'];
+  return open.flatMap((v) => openGroupLines(v, time));
+}
+
+/** `/pipeline alerts`: what is open now, acknowledged by whom, silenced until when. */
+export function openAlertsMessage(
+  views: readonly AlertGroupView[],
+  time: (d: Date) => string,
+  channel: string | undefined,
+): KnownBlock[] {
+  return fitMessage([
+    header('Open alerts'),
+    ...lineSections(openAlertsText(views, time), { more: (n) => `_…and ${n} more lines_` }),
+    context(
+      channel
+        ? `Alerts are posted in ${channelMention(channel)}; Acknowledge and Silence are on each alert.`
+        : 'The watch is not configured: add `alerts:` to the pipeline YAML.',
+    ),
+  ]);
+}
+
+const channelMention = (id: string) => `<#${id.replace(/[^A-Z0-9]/g, '')}>`;

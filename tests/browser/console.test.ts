@@ -7,105 +7,38 @@
  * Without /usr/bin/chromium the tests are skipped with a message, except under CI=true where
  * that is a failure (`.ci/run` installs Chromium).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConsoleHandle, mountConsole } from '../../devstack/src/local/console/server.js';
+import {
+  actAs,
+  type ConsoleSession,
+  describeBrowser,
+  expectNoErrors,
+  openTestConsole,
+  poll,
+} from '../helpers/browser.js';
 import { type E2E, startE2E } from '../helpers/e2e.js';
 
-const root = resolve(import.meta.dirname, '../..');
-// Each stage's screenshot goes to test-results/ (ignored by git); `UPDATE_SCREENSHOTS=1 npm test`
-// refreshes the README's copies in docs/screenshots/ instead, so a test run leaves the tree clean.
-const shots = join(
-  root,
-  process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'test-results/screenshots',
-);
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const inCi = ['1', 'true'].includes(String(process.env.CI).toLowerCase());
-const skipReason = `browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium; under CI=true this fails)`;
-if (!haveChromium && !inCi) console.warn(skipReason);
-
-const USERS = [
-  { id: 'U0ALICE', name: 'Alice', role: 'requester' },
-  { id: 'U0BOB', name: 'Bob', role: 'on-call approver' },
-  { id: 'U0CAROL', name: 'Carol', role: 'not on call' },
-];
-
-/** Waits for the page (on two shared cores a render can take a while); Vitest's default is 1 s. */
-const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 20_000, interval: 100 });
-
-const describeBrowser = haveChromium || inCi ? describe : describe.skip;
-
-describeBrowser(haveChromium || inCi ? 'the console in Chromium (jan20)' : skipReason, () => {
+describeBrowser('the console in Chromium (jan20)', () => {
   let e: E2E;
-  let web: ConsoleHandle;
-  let context: BrowserContext;
+  let browser: ConsoleSession;
   let page: Page;
-  let profile: string;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`${CHROMIUM} is required under CI (apt-get install chromium)`);
     e = await startE2E({ scenario: 'jan20', onCall: ['U0BOB'] });
-    web = mountConsole(e.fake, {
-      driver: e.driver,
-      sandboxUrl: e.sandbox.url,
-      manifestPath: join(root, 'manifest.yml'),
-      users: USERS,
-      channel: 'C0OPS',
-      usergroups: [{ id: 'S0ONCALL01', handle: 'oncall' }],
-    });
-    profile = mkdtempSync(join(tmpdir(), 'console-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-quic',
-        '--disable-sync',
-      ],
-      viewport: { width: 1400, height: 900 },
-    });
-    context.setDefaultTimeout(20_000);
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    mkdirSync(shots, { recursive: true });
-    await page.goto(`${web.url}?user=U0ALICE`);
-    await page.locator('#live.on').waitFor();
+    browser = await openTestConsole(e, 'U0ALICE');
+    page = browser.page;
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
-    web?.close();
+    await browser?.close();
     await e?.stop();
   });
-
-  const shot = (name: string) =>
-    page.screenshot({ path: join(shots, `${name}.png`), animations: 'disabled' });
 
   async function type(text: string): Promise<void> {
     const input = page.locator('#composer-input');
     await input.fill(text);
     await input.press('Enter');
-  }
-
-  async function actAs(name: string): Promise<void> {
-    await page.locator('#users .user', { hasText: name }).click();
-    await poll(() => page.locator('#users .user.active').textContent()).toContain(name);
-  }
-
-  /** No red toast: every click and command went through. */
-  async function noErrors(): Promise<void> {
-    expect(await page.locator('.toast.error').allTextContents()).toEqual([]);
-    expect(pageErrors).toEqual([]);
   }
 
   it('suggests the four commands with their usage hints from manifest.yml', async () => {
@@ -130,9 +63,9 @@ describeBrowser(haveChromium || inCi ? 'the console in Chromium (jan20)' : skipR
     expect(text).toContain('4 of 7');
     expect(text).toContain('Only visible to you');
     expect(await report.locator('.bk-unsupported').count()).toBe(0);
-    await noErrors();
+    await expectNoErrors(browser);
     await report.evaluate((el) => el.scrollIntoView({ block: 'start' }));
-    await shot('console-status');
+    await browser.shot('console-status');
   });
 
   it('runs a button: Verify deploys answers with a new message', async () => {
@@ -146,13 +79,13 @@ describeBrowser(haveChromium || inCi ? 'the console in Chromium (jan20)' : skipR
     expect(await page.locator('.msg', { hasText: 'Deploy verification' }).textContent()).toContain(
       "No module named 'shared'",
     );
-    await noErrors();
+    await expectNoErrors(browser);
   });
 
   it('serves only the console files', async () => {
-    const traversal = await fetch(`${web.url}/static/..%2fserver.ts`);
+    const traversal = await fetch(`${browser.url}/static/..%2fserver.ts`);
     expect(traversal.status).toBe(404);
-    const types = await fetch(`${web.url}/static/render.d.ts`);
+    const types = await fetch(`${browser.url}/static/render.d.ts`);
     expect(types.status).toBe(404);
   });
 
@@ -166,7 +99,7 @@ describeBrowser(haveChromium || inCi ? 'the console in Chromium (jan20)' : skipR
       const submit = modal.getByRole('button', { name: 'Request approval' });
       await submit.waitFor({ timeout: 30_000 });
       expect(await modal.textContent()).toContain('phase3_2026-01-20_stuck');
-      await shot('console-heal-modal');
+      await browser.shot('console-heal-modal');
 
       // Like Slack's client, a required input left empty is flagged without sending anything…
       const steps = modal.locator('[data-input-block="plan_steps"]');
@@ -197,34 +130,34 @@ describeBrowser(haveChromium || inCi ? 'the console in Chromium (jan20)' : skipR
       const approve = approval.getByRole('button', { name: 'Approve', exact: true });
       await approve.waitFor();
       await approval.getByRole('button', { name: 'Reject', exact: true }).waitFor();
-      await noErrors();
-      await shot('console-approval');
+      await expectNoErrors(browser);
+      await browser.shot('console-approval');
 
       // Carol is not on call: the bot tells her so, and only her.
-      await actAs('Carol');
+      await actAs(page, 'Carol');
       await approve.click();
       await page.locator('#confirm').getByRole('button', { name: 'Approve' }).click();
       const refusal = page.locator('.msg.ephemeral', { hasText: 'Only approvers can approve' });
       await refusal.waitFor();
-      await actAs('Bob');
+      await actAs(page, 'Bob');
       await poll(() => refusal.count()).toBe(0);
 
       // Bob is on call: Approve asks for confirmation first, then runs the steps.
       await approve.click();
       const dialog = page.locator('#confirm');
       await poll(() => dialog.locator('h3').textContent()).toBe('Approve and run?');
-      await shot('console-approve-confirm');
+      await browser.shot('console-approve-confirm');
       await dialog.getByRole('button', { name: 'Approve' }).click();
       const progress = page.locator('.thread-replies .msg', { hasText: 'Heal 2026-01-20: succeeded' });
       await progress.waitFor({ timeout: 120_000 });
       expect(await progress.textContent()).toContain('5 of 5 steps done');
       await poll(() => approval.textContent()).toContain('approved');
       await poll(() => page.locator('#call-count').textContent()).toBe('(4)');
-      await noErrors();
-      await shot('console-heal-progress');
+      await expectNoErrors(browser);
+      await browser.shot('console-heal-progress');
 
       // Reports are cached briefly (30 s by default): --fresh reads the healed state now.
-      await actAs('Alice');
+      await actAs(page, 'Alice');
       await type('/pipeline status 2026-01-20 --fresh');
       const clean = page.locator('#messages > .msg', { hasText: 'no stuck runs' });
       await clean.waitFor({ timeout: 30_000 });
@@ -233,8 +166,8 @@ describeBrowser(haveChromium || inCi ? 'the console in Chromium (jan20)' : skipR
       expect(text).toMatch(/Players with predictions\s*224 of at least 224/);
       expect(text).not.toContain('4 of 7');
       await clean.evaluate((el) => el.scrollIntoView({ block: 'start' }));
-      await noErrors();
-      await shot('console-status-clean');
+      await expectNoErrors(browser);
+      await browser.shot('console-status-clean');
     });
   });
 });

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  alertChannel,
   assertProductionPipeline,
+  assertWatchDriven,
   ConfigError,
   loadEnv,
   loadPipeline,
@@ -228,6 +230,36 @@ describe('environment', () => {
     );
     const tls = parsePipeline(`${example}\nendpoints:\n  bigquery: https://bigquery.example.com\n`, 'p.yml');
     expect(() => assertProductionPipeline(tls, 'p.yml')).not.toThrow();
+  });
+
+  it('the watch: a channel is required, and production needs the scheduler or the in-process timer', () => {
+    const withAlerts = (alerts: string, head = example.replace(/\nalerts:[\s\S]*$/, '')) =>
+      parsePipeline(`${head}\nalerts:\n${alerts}`, 'p.yml');
+    const c = loadPipeline('config/pipeline.example.yml');
+    expect(c.alerts).toMatchObject({
+      groupBy: 'date',
+      confirmations: 2,
+      reminderHours: 4,
+      digestAt: '09:00',
+    });
+    expect(alertChannel(c)).toBe('C0PIPELINE');
+    // No channel of its own: the status channel.
+    expect(alertChannel(withAlerts('  groupBy: pipeline\n'))).toBe('C0PIPELINE');
+    const noChannel = example.replace(/\nalerts:[\s\S]*$/, '').replace(/\nstatusChannel: \S+/, '');
+    expect(() => withAlerts('  groupBy: date\n', noChannel)).toThrowError(
+      /alerts\.channel: a channel for the alerts/,
+    );
+    expect(() => withAlerts('  digestAt: "9am"\n')).toThrowError(
+      /alerts\.digestAt.*a time of day such as 09:00/,
+    );
+    expect(() => withAlerts('  groupby: date\n')).toThrowError(/groupby/);
+    const undriven = withAlerts('  groupBy: date\n');
+    const env = loadEnv({ K_SERVICE: 'bot', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'secret-123' });
+    expect(() => assertWatchDriven(undriven, env, 'p.yml')).toThrowError(
+      /alerts\.scheduler: .*nothing would run the watch/,
+    );
+    expect(() => assertWatchDriven(undriven, { ...env, WATCH_INTERVAL_SECONDS: 60 }, 'p.yml')).not.toThrow();
+    expect(() => assertWatchDriven(c, env, 'p.yml')).not.toThrow();
   });
 
   it('selects Socket Mode when an app token is set', () => {

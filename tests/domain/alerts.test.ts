@@ -8,6 +8,7 @@ import {
   type Finding,
   fingerprintOf,
   groupAction,
+  newlyFiring,
   shownKey,
   silence,
   silenceUntil,
@@ -148,5 +149,28 @@ describe('silenceUntil', () => {
     expect(silenceUntil('tomorrow', now, 'America/New_York')).toEqual(new Date('2026-01-22T14:00:00Z'));
     // Past midnight in Tokyo already: tomorrow there is the 23rd.
     expect(silenceUntil('tomorrow', now, 'Asia/Tokyo')).toEqual(new Date('2026-01-23T00:00:00Z'));
+  });
+});
+
+describe('newly firing', () => {
+  it('names what fires now and did not when the message was last shown: new, or back after a silence', () => {
+    const firing = run([
+      [finding('a'), finding('b')],
+      [finding('a'), finding('b')],
+    ]);
+    const shown = shownKey(
+      silence(
+        firing.filter((x) => x.component === 'b'),
+        'U0BOB',
+        at(60),
+      ).concat(firing.filter((x) => x.component === 'a')),
+    );
+    const later = run([
+      [finding('a'), finding('b'), finding('c')],
+      [finding('a'), finding('b'), finding('c')],
+    ]);
+    expect(newlyFiring(shown, later).map((x) => x.component)).toEqual(['b', 'c']);
+    expect(newlyFiring(shownKey(later), later)).toEqual([]);
+    expect(newlyFiring(undefined, later).map((x) => x.component)).toEqual(['a', 'b', 'c']);
   });
 });

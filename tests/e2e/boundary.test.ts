@@ -3,9 +3,8 @@
  * the timestamp window, payloads missing the fields listeners rely on, and input echoed back
  * escaped.
  */
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2E, SIGNING_SECRET, startE2E } from '../helpers/e2e.js';
+import { type E2E, postSigned, startE2E } from '../helpers/e2e.js';
 
 let e: E2E;
 beforeAll(async () => {
@@ -16,21 +15,12 @@ afterAll(async () => {
 });
 
 /** A correctly signed interactivity post of `payload`, as Slack sends it. */
-async function sendPayload(payload: object): Promise<number> {
-  const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-  const ts = Math.floor(Date.now() / 1000);
-  const sig = `v0=${createHmac('sha256', SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
-  const res = await fetch(`http://127.0.0.1:${e.port}/slack/events`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-slack-request-timestamp': String(ts),
-      'x-slack-signature': sig,
-    },
-    body,
-  });
-  return res.status;
-}
+const sendPayload = (payload: object): Promise<number> =>
+  postSigned(
+    e,
+    new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+    'application/x-www-form-urlencoded',
+  );
 
 describe('the timestamp window', () => {
   it('refuses a signed request timestamped 6 minutes ahead like a stale one, and makes no call', async () => {

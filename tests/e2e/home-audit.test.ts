@@ -1,7 +1,6 @@
 /** App Home, /pipeline audit, and self-approval when the two-person rule is off. */
-import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { blockText, type E2E, requestHeal, SIGNING_SECRET, startE2E } from '../helpers/e2e.js';
+import { blockText, type E2E, requestHeal, sendEvent, startE2E } from '../helpers/e2e.js';
 
 const ALICE = 'U0ALICE';
 const BOB = 'U0BOB';
@@ -12,30 +11,6 @@ afterEach(async () => {
   await e?.stop();
   e = undefined;
 });
-
-/** A signed Events API delivery, as Slack sends it. */
-async function sendEvent(env: E2E, event: Record<string, unknown>): Promise<number> {
-  const body = JSON.stringify({
-    type: 'event_callback',
-    team_id: env.fake.identity.teamId,
-    api_app_id: env.fake.identity.appId,
-    event_id: `Ev${Date.now()}`,
-    event_time: Math.floor(Date.now() / 1000),
-    event,
-  });
-  const ts = Math.floor(Date.now() / 1000);
-  const signature = `v0=${createHmac('sha256', SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
-  const res = await fetch(`http://127.0.0.1:${env.port}/slack/events`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-slack-request-timestamp': String(ts),
-      'x-slack-signature': signature,
-    },
-    body,
-  });
-  return res.status;
-}
 
 describe('App Home and audit', () => {
   it('publishes the Home tab with the recent guarded actions', { timeout: 60_000 }, async () => {

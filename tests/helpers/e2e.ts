@@ -3,6 +3,7 @@
  * Mode), the fake Slack, the sandbox for Google's REST APIs and the Firestore emulator from
  * the global setup. Each call gets its own Google project id, so tests never share data.
  */
+import { createHmac } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
 import { createDriver, type Driver } from '../../devstack/src/local/driver.js';
 import type { RecordedCall } from '../../devstack/src/local/fake-slack.js';
@@ -24,9 +25,11 @@ import {
 import { type Env, loadEnv, loadPipeline, type PipelineConfig } from '../../src/config.js';
 import type { Clock } from '../../src/domain/ports.js';
 import type { StatusPorts } from '../../src/domain/status.js';
+import type { OidcVerifier } from '../../src/gcp/oidc.js';
 import { firestoreClient } from '../../src/gcp/run-history.js';
 import { pubsubClient } from '../../src/gcp/triggers.js';
 import { createLogger, type Logger } from '../../src/log.js';
+import { buildAlerts } from '../../src/run.js';
 import { testProjectId } from './firestore.js';
 
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789';
@@ -83,10 +86,16 @@ export interface E2EOptions {
   pollMs?: number;
   /** Members of the approvers' user group (the on-call group) in the fake Slack. */
   onCall?: string[];
+  /**
+   * The watch: alerts in C0OPS from the Firestore alert store (one collection per test, shared by
+   * a second instance), and the verifier of `POST /tasks/watch` when given.
+   */
+  alerts?: { verifier?: OidcVerifier };
 }
 
 export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
   let config = loadPipeline('config/pipeline.example.yml', testProjectId());
+  if (opts.alerts && config.alerts) config = { ...config, alerts: { ...config.alerts, channel: 'C0OPS' } };
   if (opts.patch) config = opts.patch(config);
   const db = firestoreClient(config.project, true);
   const sandbox = await startSandbox({
@@ -119,7 +128,15 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
   const transactionsDone = trackTransactions(side.db);
   const ports = side.ports;
   const state = buildState(side.db, opts.clock ?? { now: () => new Date() });
+  // Each test has its own project, so the alert store's own collection is the test's alone.
+  const alertsFor = (db: Firestore | undefined, instanceId: string) => {
+    const built = opts.alerts ? buildAlerts(config, db, instanceId) : undefined;
+    if (!built) return {};
+    const { verifier: _google, ...rest } = built;
+    return { alerts: { ...rest, ...(opts.alerts?.verifier ? { verifier: opts.alerts.verifier } : {}) } };
+  };
   const bot = createBot({
+    ...alertsFor(side.db, 'e2e-1'),
     env,
     config,
     log,
@@ -160,6 +177,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
       const side2 = buildGoogle(config, true, opts.ports ?? {});
       const transactions2Done = trackTransactions(side2.db);
       const bot2 = createBot({
+        ...alertsFor(side2.db, 'e2e-2'),
         env,
         config,
         log,
@@ -247,4 +265,36 @@ export async function requestHeal(e: E2E, date: string, user: string, steps?: st
     },
   );
   return (approval.response as { ts: string }).ts;
+}
+
+/**
+ * A POST of `body` to the bot's /slack/events, signed with SIGNING_SECRET as Slack signs
+ * (docs.slack.dev/authentication/verifying-requests-from-slack): the response status.
+ */
+export async function postSigned(env: E2E, body: string, contentType: string): Promise<number> {
+  const ts = Math.floor(Date.now() / 1000);
+  const signature = `v0=${createHmac('sha256', SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
+  const res = await fetch(`http://127.0.0.1:${env.port}/slack/events`, {
+    method: 'POST',
+    headers: {
+      'content-type': contentType,
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': signature,
+    },
+    body,
+  });
+  return res.status;
+}
+
+/** A signed Events API delivery, as Slack sends it. */
+export async function sendEvent(env: E2E, event: Record<string, unknown>): Promise<number> {
+  const body = JSON.stringify({
+    type: 'event_callback',
+    team_id: env.fake.identity.teamId,
+    api_app_id: env.fake.identity.appId,
+    event_id: `Ev${Date.now()}`,
+    event_time: Math.floor(Date.now() / 1000),
+    event,
+  });
+  return postSigned(env, body, 'application/json');
 }

@@ -6,18 +6,26 @@
  */
 import { describe, expect, it } from 'vitest';
 import { validateMessage, validateView } from '../../devstack/src/local/fake-slack.js';
+import type { AlertGroupView } from '../../src/domain/alerts.js';
 import { parseHeal, parsePipelineCommand, usage } from '../../src/domain/command-args.js';
 import type { VerifyReport } from '../../src/domain/deploy-verify.js';
 import { makePlan, type Plan, type PlanKind, type PlanStep } from '../../src/domain/plan.js';
-import type { BackfillProgress } from '../../src/domain/ports.js';
+import type { BackfillProgress, IsoDate } from '../../src/domain/ports.js';
 import type { AuditEntry, GuardedRequest, RequestState, StepRun } from '../../src/domain/requests.js';
 import { fail, ok } from '../../src/domain/result.js';
 import type { Health, ReportLine, ReportSection, SectionId, StatusReport } from '../../src/domain/status.js';
 import { refusalText } from '../../src/flows/deps.js';
+import {
+  alertFallback,
+  alertMessage,
+  openAlertsMessage,
+  resolvedAlertMessage,
+} from '../../src/views/alerts.js';
 import { auditMessage } from '../../src/views/audit.js';
 import { backfillProgressLine, stallMessage } from '../../src/views/backfill.js';
 import { esc, section } from '../../src/views/common.js';
 import { deployVerifyFallback, deployVerifyMessage } from '../../src/views/deploy-verify.js';
+import { digestMessage } from '../../src/views/digest.js';
 import {
   approvalMessage,
   infoModal,
@@ -261,6 +269,18 @@ function accounted(text: string, names: string[]): { named: number; more: number
 
 const all = (blocks: unknown) => JSON.stringify(blocks);
 
+const auditEntry = (i: number): AuditEntry => ({
+  requestId: `r${i}`,
+  kind: 'heal',
+  subject: long(100),
+  action: long(50),
+  actor: i % 2 ? 'U0BOB' : long(40),
+  at: now,
+  planHash: 'h',
+  outcome: long(80),
+  detail: long(500),
+});
+
 // ---- the views ----
 
 describe('every view, from hostile data, as Slack would take it', () => {
@@ -350,17 +370,7 @@ describe('every view, from hostile data, as Slack would take it', () => {
   });
 
   it('audit of 1,000 entries says how to see the older ones', () => {
-    const entries: AuditEntry[] = Array.from({ length: 1000 }, (_, i) => ({
-      requestId: `r${i}`,
-      kind: 'heal',
-      subject: long(100),
-      action: long(50),
-      actor: i % 2 ? 'U0BOB' : long(40),
-      at: now,
-      planHash: 'h',
-      outcome: long(80),
-      detail: long(500),
-    }));
+    const entries: AuditEntry[] = Array.from({ length: 1000 }, (_, i) => auditEntry(i));
     const blocks = auditMessage(entries, long(200));
     expectValidMessage(blocks);
     expect(accounted(all(blocks), []).more).toBeGreaterThanOrEqual(1000 - 25);
@@ -379,6 +389,77 @@ describe('every view, from hostile data, as Slack would take it', () => {
     expect(accounted(all(view), []).more).toBeGreaterThan(0);
     // `/heal <date>` in the usage must read as typed, not as a link.
     expect(all(view)).toContain('&lt;date&gt;');
+  });
+
+  describe('alerts (issue 12)', () => {
+    const time = (d: Date) => d.toISOString().slice(11, 16);
+    const group = (id: string, n: number): AlertGroupView => ({
+      group: { id, state: 'open', openedAt: now, ts: '1.2' },
+      alerts: Array.from({ length: n }, (_, i) => ({
+        fingerprint: `${serviceName(i % 40)}/check/${i}`,
+        group: id,
+        component: serviceName(i % 40),
+        componentKind: i % 2 ? 'service' : 'check',
+        kind: 'check',
+        date: '2026-01-20' as IsoDate,
+        severity: 'fail' as const,
+        message: long(400, `alert ${i} `),
+        state: (['firing', 'acknowledged', 'silenced'] as const)[i % 3]!,
+        firstSeen: now,
+        lastSeen: now,
+        seenInRow: 2,
+        acknowledgedBy: 'U0BOB',
+        silencedBy: 'U0BOB',
+        silencedUntil: now,
+      })),
+    });
+    const big = group('2026-01-20', 1000);
+
+    it('an alert of 1,000 long problems, and its resolved form, fit and say where the rest is', () => {
+      const blocks = alertMessage(big, time);
+      expectValidMessage(blocks, alertFallback(big));
+      expect(accounted(all(blocks), []).more).toBeGreaterThan(0);
+      expect(all(blocks)).toContain('Acknowledge');
+      expectValidMessage(resolvedAlertMessage(big, 7_800_000, time));
+    });
+
+    it('/pipeline alerts, the digest and App Home with 30 open groups of 1,000 alerts', () => {
+      const groups = Array.from({ length: 30 }, (_, i) => ({
+        ...big,
+        group: { ...big.group, id: long(120, `g${i}`) },
+      }));
+      const open = openAlertsMessage(groups, time, 'C0OPS');
+      expectValidMessage(open);
+      expect(accounted(all(open), []).more).toBeGreaterThan(0);
+      const digest = digestMessage(
+        {
+          day: '2026-01-21' as IsoDate,
+          verdicts: [
+            { date: '2026-01-20' as IsoDate, verdict: 'fail', counts: { fail: 1000, warn: 3, unknown: 2 } },
+            { date: '2026-01-21' as IsoDate, error: long(500) },
+          ],
+          healed: Array.from({ length: 200 }, () => ({
+            subject: long(60),
+            title: long(200),
+            requester: 'U0ALICE',
+            approver: 'U0BOB',
+          })),
+          open: groups,
+          actions: Array.from({ length: 1000 }, (_, i) => auditEntry(i)),
+        },
+        time,
+      );
+      expectValidMessage(digest);
+      const view = homeView({
+        project: long(60),
+        requests: [],
+        usage: Object.values(usage).join('\n'),
+        alerts: { open: groups, time },
+      });
+      expect(validateView(view, 'home')).toEqual([]);
+      expectNoLiveMarkup(view);
+      expect(all(view)).toContain('Open alerts');
+    });
   });
 
   it('self-heal job, read or not', () => {

@@ -84,6 +84,25 @@ describe('alert messages', () => {
     );
   });
 
+  it('offers Acknowledge only while something fires unacknowledged; the components’ group has no Heal', () => {
+    const acked = alertMessage(
+      view([
+        alert('nba-phase3-analytics-processors', {
+          componentKind: 'service',
+          state: 'acknowledged',
+          acknowledgedBy: 'U0BOB',
+        }),
+      ]),
+      time,
+    );
+    expect(actionIds(acked)).not.toContain('alert_acknowledge');
+    expect(actionIds(acked)).toContain('alert_silence_1h');
+    const { date: _d, ...undated } = alert('nba-phase3-analytics-processors', { componentKind: 'service' });
+    const now = alertMessage({ ...view([undated]), group: { ...view([]).group, id: 'components' } }, time);
+    expect(actionIds(now)).not.toContain('open_heal');
+    expect(JSON.stringify(now)).toContain('"value":"today"');
+  });
+
   it('stays valid and escaped with 300 hostile alerts, and says where the rest are', () => {
     const hostile = Array.from({ length: 300 }, (_, i) =>
       alert(`svc-${'x'.repeat(40)}-${i}`, {

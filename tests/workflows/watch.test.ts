@@ -5,7 +5,12 @@ import type { AlertGroupView } from '../../src/domain/alerts.js';
 import type { IsoDate } from '../../src/domain/ports.js';
 import { fail, ok, type Probe } from '../../src/domain/result.js';
 import { createFirestoreAlertStore } from '../../src/store/firestore-alerts.js';
-import { type AlertNotifier, type ReportFinding, runWatch } from '../../src/workflows/watch.js';
+import {
+  type AlertNotifier,
+  type ReportFinding,
+  runWatch,
+  type WatchDeps,
+} from '../../src/workflows/watch.js';
 import { testFirestore, testProjectId } from '../helpers/firestore.js';
 
 const TZ = 'America/New_York';
@@ -50,7 +55,7 @@ function recorder() {
 }
 
 let n = 0;
-function watchers(findings: () => Record<string, ReportFinding[]>) {
+function watchers(findings: () => Record<string, ReportFinding[]>, more: Partial<WatchDeps> = {}) {
   const collection = `watch_${n++}`;
   const rec = recorder();
   const make = (db: Firestore, i: number) => ({
@@ -59,6 +64,7 @@ function watchers(findings: () => Record<string, ReportFinding[]>) {
     notifier: rec.notifier,
     timeZone: TZ,
     log: () => {},
+    ...more,
   });
   return { rec, instances: dbs.map(make) };
 }
@@ -75,7 +81,7 @@ describe('the watch', () => {
     let now: Record<string, ReportFinding[]> = { '2026-01-20': [missing] };
     const { rec, instances } = watchers(() => now);
     const [a, b] = instances;
-    expect((await runWatch(a!, tick(0))).map((o) => o.action)).toEqual(['none', 'none']);
+    expect((await runWatch(a!, tick(0))).map((o) => o.action)).toEqual(['none', 'none', 'none']);
     const second = await Promise.all([runWatch(a!, tick(5)), runWatch(b!, tick(5))]);
     expect(second.flat().filter((o) => o.action === 'post')).toHaveLength(1);
     await runWatch(b!, tick(10));
@@ -119,5 +125,47 @@ describe('the watch', () => {
     });
     await runWatch(a!, tick(10));
     expect(rec.calls).toEqual(['post-failed 2026-01-20', 'post 2026-01-20 Players with predictions']);
+  });
+
+  it('groups every date in one message with groupBy pipeline', async () => {
+    const crash: ReportFinding = {
+      severity: 'fail',
+      component: 'nba-phase3',
+      kind: 'service',
+      message: 'crash loop',
+    };
+    const { rec, instances } = watchers(() => ({ '2026-01-20': [missing], '2026-01-21': [crash] }), {
+      groupBy: 'pipeline',
+    });
+    const [a] = instances;
+    await runWatch(a!, tick(0));
+    const second = await runWatch(a!, tick(5));
+    expect(second).toEqual([{ group: 'pipeline', action: 'post', ok: true }]);
+    expect(rec.calls).toEqual(['post pipeline Players with predictions,nba-phase3']);
+  });
+
+  it('keeps watching an open alert of a date that left the window until it resolves', async () => {
+    let findings: Record<string, ReportFinding[]> = { '2026-01-20': [missing] };
+    const { rec, instances } = watchers(() => findings);
+    const [a] = instances;
+    await runWatch(a!, tick(0));
+    await runWatch(a!, tick(5));
+    expect(rec.calls).toEqual(['post 2026-01-20 Players with predictions']);
+    // Two days later the window is the 22nd and 23rd; the 20th is still open, and still found.
+    const later = (min: number) => ({
+      id: `later${min}`,
+      now: new Date(t0.getTime() + 2 * 86_400_000 + min * 60_000),
+    });
+    const kept = await runWatch(a!, later(0));
+    expect(kept.map((o) => o.group)).toEqual(['2026-01-20', '2026-01-22', '2026-01-23', 'components']);
+    findings = {};
+    await runWatch(a!, later(5));
+    expect(rec.calls.at(-1)).toMatch(/^resolve 2026-01-20 after \d+min$/);
+    // Resolved: the 20th is no longer evaluated.
+    expect((await runWatch(a!, later(10))).map((o) => o.group)).toEqual([
+      '2026-01-22',
+      '2026-01-23',
+      'components',
+    ]);
   });
 });

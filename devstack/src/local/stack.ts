@@ -14,6 +14,7 @@ import { seedRunHistory } from '../sandbox/firestore-seed.js';
 import { type Sandbox, startSandbox } from '../sandbox/index.js';
 import { wirePubSubPush } from '../sandbox/processors.js';
 import type { ScenarioName } from '../sandbox/scenarios.js';
+import type { TimelineTiming } from '../sandbox/timeline.js';
 import { gcloudAvailable, type RunningEmulators, startEmulators } from './emulators.js';
 
 export interface LocalStack {
@@ -46,6 +47,8 @@ export async function startLocalStack(opts: {
   log: Logger;
   /** Start emulators; default: when gcloud is installed and no emulator host is set already. */
   emulators?: boolean;
+  /** When a scenario's timeline moves on by itself (default: only when stepped). */
+  timeline?: TimelineTiming;
 }): Promise<LocalStack> {
   const { config, log } = opts;
   let emulators: RunningEmulators | undefined;
@@ -64,6 +67,7 @@ export async function startLocalStack(opts: {
   const sandbox = await startSandbox({
     config,
     scenario: opts.scenario,
+    ...(opts.timeline ? { timeline: opts.timeline } : {}),
     onScenario: async (state) => {
       if (db) await seedRunHistory(db, config.runHistory.collection, state.runHistory);
     },

@@ -1,7 +1,8 @@
 /**
  * `npm run sandbox`: the sandbox on its own, for a bot started separately whose YAML
  * `endpoints` point at it. Reads `PIPELINE_CONFIG` (default the example), `SANDBOX_SCENARIO`
- * (default `jan20`), `SANDBOX_PORT` (default any free port) and `GOOGLE_CLOUD_PROJECT`.
+ * (default `jan20`), `SANDBOX_TIMELINE` (default `auto`: an `incident` moves on by itself),
+ * `SANDBOX_PORT` (default any free port) and `GOOGLE_CLOUD_PROJECT`.
  * run_history lives in the Firestore emulator: the one at `FIRESTORE_EMULATOR_HOST`, or one
  * started here when gcloud is installed. Prints its URL; stops on SIGTERM or SIGINT.
  */
@@ -12,6 +13,7 @@ import { gcloudAvailable, type RunningEmulators, startEmulators } from '../local
 import { seedRunHistory } from './firestore-seed.js';
 import { startSandbox } from './index.js';
 import { type ScenarioName, scenarioNames } from './scenarios.js';
+import { parseTimelineSetting } from './timeline.js';
 
 function fail(message: string): never {
   process.stderr.write(`Configuration error: ${message}\n`);
@@ -24,6 +26,8 @@ async function main(): Promise<void> {
   if (!scenarioNames.includes(scenario as ScenarioName)) {
     fail(`SANDBOX_SCENARIO: one of ${scenarioNames.join(', ')}, got ${JSON.stringify(scenario)}`);
   }
+  const timeline = parseTimelineSetting(process.env.SANDBOX_TIMELINE);
+  if (!timeline.ok) fail(timeline.message);
   const portText = process.env.SANDBOX_PORT || '0';
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -49,6 +53,7 @@ async function main(): Promise<void> {
     config,
     scenario: scenario as ScenarioName,
     port,
+    timeline: timeline.value,
     onScenario: async (state) => {
       if (db) await seedRunHistory(db, config.runHistory.collection, state.runHistory);
     },
@@ -61,6 +66,7 @@ async function main(): Promise<void> {
       ? `run_history seeded in the Firestore emulator: FIRESTORE_EMULATOR_HOST=${process.env.FIRESTORE_EMULATOR_HOST}`
       : 'No Firestore emulator (gcloud not found): run_history is not served',
     `Control: GET ${sandbox.url}/_sandbox/state, POST ${sandbox.url}/_sandbox/faults {"api":"cloudRun","latencyMs":500}`,
+    `Timeline (scenario incident): POST ${sandbox.url}/_sandbox/timeline {"to":"next"}`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);
 

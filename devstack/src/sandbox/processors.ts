@@ -6,6 +6,7 @@
  */
 import type { PubSub } from '@google-cloud/pubsub';
 import type { PipelineConfig } from '../../../src/config.js';
+import { phaseMarkers } from './markers.js';
 import { completePhaseData } from './scenarios.js';
 import {
   googleError,
@@ -89,7 +90,12 @@ export function processorRoutesWith(options: ProcessorOptions = {}): RouteModule
 
     /** Fill the phase's data later, into the state the trigger arrived in (not a newer scenario). */
     const completeLater = (state: SandboxState, phase: string, date: string): void => {
-      const timer = setTimeout(() => completePhaseData(state, phase, date), delayMs);
+      const timer = setTimeout(() => {
+        const at = ctx.now();
+        completePhaseData(state, phase, date, at);
+        // The lines a run logs as it ends (what /pipeline trace follows), as a real processor would.
+        state.logs.push(...phaseMarkers(state, ctx.config, phase, date, at));
+      }, delayMs);
       timer.unref();
     };
 

@@ -6,6 +6,8 @@
  * stuck run_history entries).
  */
 import { componentsOf, type PipelineConfig } from '../../../src/config.js';
+import { addDays, todayIn } from '../../../src/domain/dates.js';
+import { isMarkerOf, phaseMarkers } from './markers.js';
 import type {
   SandboxState,
   SimCondition,
@@ -15,10 +17,11 @@ import type {
   SimRevision,
   SimRunJob,
   SimService,
+  SimStage,
   SimTable,
 } from './state.js';
 
-export const scenarioNames = ['jan20', 'healthy', 'breakdown'] as const;
+export const scenarioNames = ['jan20', 'healthy', 'breakdown', 'incident'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 /** The date the seed report is about. */
@@ -165,7 +168,12 @@ export const tablesByPhase: Record<string, string[]> = {
  * Fill `phase`'s output table for `date` completely, from the schedule and rosters:
  * what a processor run does. Returns the rows added.
  */
-export function completePhaseData(state: SandboxState, phase: string, date: string): number {
+export function completePhaseData(
+  state: SandboxState,
+  phase: string,
+  date: string,
+  at: Date = new Date(),
+): number {
   const schedule = state.tables.get('nba_raw.nbac_schedule')?.rows.filter((r) => r.game_date === date) ?? [];
   let added = 0;
   for (const name of tablesByPhase[phase] ?? []) {
@@ -182,7 +190,7 @@ export function completePhaseData(state: SandboxState, phase: string, date: stri
         if (have.has(key)) continue;
         have.add(key);
         t.rows.push(row);
-        t.lastModified = new Date();
+        t.lastModified = at;
         added++;
       }
     }
@@ -372,15 +380,20 @@ export function buildHealthy(config: PipelineConfig, now: Date): SandboxState {
   for (const t of state.tables.values()) t.lastModified = new Date(now.getTime() - 40 * MIN);
   const rh = config.runHistory.fields;
   for (const [i, phase] of config.phases.entries()) {
+    const started = new Date(now.getTime() - (10 - i) * HOUR);
+    const finished = new Date(started.getTime() + 40 * MIN);
     state.runHistory.push({
       id: `${phase.id}_${SEED_DATE}_ok`,
       data: {
         [rh.processor]: processorName(phase.id),
         [rh.date]: SEED_DATE,
         [rh.status]: 'success',
-        [rh.startedAt]: new Date(now.getTime() - (10 - i) * HOUR),
+        [rh.startedAt]: started,
+        ...(rh.finishedAt ? { [rh.finishedAt]: finished } : {}),
       },
     });
+    // What /pipeline trace follows: the completion line and the orchestrator's hand-off.
+    state.logs.push(...phaseMarkers(state, config, phase.id, SEED_DATE, finished));
   }
   return state;
 }
@@ -572,6 +585,8 @@ export function buildJan20(config: PipelineConfig, now: Date): SandboxState {
   state.runHistory = state.runHistory.filter(
     (d) => !['phase3', 'phase4', 'phase5'].some((p) => d.id.startsWith(p)),
   );
+  // Phase 2 finished and handed off; phases 3 to 5 never finished the date.
+  state.logs = state.logs.filter((l) => !isMarkerOf(config, ['phase3', 'phase4', 'phase5'], SEED_DATE, l));
   const stuck: [string, number][] = [
     ['phase3', 3 * HOUR],
     ['phase4', 2.5 * HOUR],
@@ -696,7 +711,105 @@ function failedExecution(job: string, now: Date): SimExecution {
   };
 }
 
+/** When the `incident` timeline's stages begin by themselves (`SANDBOX_TIMELINE=auto`, the demo's default). */
+export const INCIDENT_FAULT_AFTER_MS = 20_000;
+export const INCIDENT_RECOVERY_AFTER_MS = 5 * 60_000;
+
+/** Games on the incident's date, and how many of them the fault loses. */
+const INCIDENT_GAMES = 7;
+const INCIDENT_LOST = 3;
+
+/** Rows a complete `date` would have in the phases' output tables and does not. */
+export function missingPhaseRows(state: SandboxState, date: string): number {
+  const games =
+    state.tables.get('nba_raw.nbac_schedule')?.rows.filter((r) => r.game_date === date).length ?? 0;
+  let missing = 0;
+  for (const name of Object.values(tablesByPhase).flat()) {
+    const t = state.tables.get(name);
+    if (!t) continue;
+    const have = t.rows.filter((r) => r.game_date === date).length;
+    missing += Math.max(0, games * PLAYERS_PER_GAME - have);
+  }
+  return missing;
+}
+
+/**
+ * A pipeline that is well, then breaks, then recovers: what the watch (issue 12) is for. The
+ * date is yesterday in the pipeline's time zone, one the watch evaluates, its 7 games processed
+ * through predictions. Stages (timeline.ts): `healthy`; `fault`, a re-run of the first phase for
+ * the date crashes half-way and loses the box scores of 3 games and everything built on them
+ * (every data check of the date fails: an alert with *Heal <date>*); `recovered`, the date's data
+ * complete again, by a heal through the bot (the processors refill it: the timeline moves on at
+ * once) or by itself after a while (the self-heal job's run). Only BigQuery data and a log line
+ * change: run_history is seeded once per scenario, so no stage touches it.
+ */
+export function buildIncident(config: PipelineConfig, now: Date): SandboxState {
+  const state = buildHealthy(config, now);
+  state.scenario = 'incident';
+  const date = addDays(todayIn(config.timeZone, now), -1);
+  const schedule = () =>
+    state.tables.get('nba_raw.nbac_schedule')?.rows.filter((r) => r.game_date === date) ?? [];
+  if (schedule().length === 0) fillDate(state, date, INCIDENT_GAMES);
+  const written = new Date(now.getTime() - 40 * MIN);
+  for (const phase of Object.keys(tablesByPhase)) completePhaseData(state, phase, date, written);
+  for (const t of state.tables.values()) t.lastModified = written;
+  const games = schedule().map((r) => String(r.game_id));
+  const lost = new Set(games.slice(-INCIDENT_LOST));
+  const lostPlayers = new Set([...lost].flatMap((g) => playersOf(g)));
+  const first = config.phases[0];
+  const label = `${games.length - lost.size} of ${games.length}`;
+  const stages: SimStage[] = [
+    {
+      name: 'healthy',
+      description: `Nothing wrong: the ${games.length} games of ${date} processed through predictions.`,
+      apply: () => {},
+    },
+    {
+      name: 'fault',
+      description: `A re-run of ${first?.id ?? 'the first phase'} for ${date} crashed half-way: box scores left for ${label} games, and the analytics, features and predictions built on them. Heal ${date} refills them.`,
+      afterMs: INCIDENT_FAULT_AFTER_MS,
+      apply: (s, at) => {
+        for (const name of Object.values(tablesByPhase).flat()) {
+          const t = s.tables.get(name);
+          if (!t) continue;
+          const before = t.rows.length;
+          t.rows = t.rows.filter(
+            (r) =>
+              r.game_date !== date ||
+              !(lost.has(String(r.game_id ?? '')) || lostPlayers.has(String(r.player_lookup ?? ''))),
+          );
+          if (t.rows.length !== before) t.lastModified = at;
+        }
+        const service = first && s.services.get(first.service);
+        if (service) {
+          s.logs.push({
+            timestamp: at,
+            severity: 'ERROR',
+            resourceType: 'cloud_run_revision',
+            source: service.name,
+            revision: service.latestReadyRevision,
+            text: `${processorName(first.id)} re-run for ${date} failed after ${label} games: google.api_core.exceptions.ServiceUnavailable: 503 POST https://bigquery.googleapis.com/bigquery/v2/projects/${config.project}/jobs: Service Unavailable`,
+          });
+        }
+      },
+      mended: (s) => missingPhaseRows(s, date) === 0,
+    },
+    {
+      name: 'recovered',
+      description: `${date} complete again: ${games.length} of ${games.length} games through predictions.`,
+      afterMs: INCIDENT_RECOVERY_AFTER_MS,
+      // After the delay, the self-heal job's run refills the date; after a heal there is nothing left to add.
+      apply: (s, at) => {
+        for (const phase of Object.keys(tablesByPhase)) completePhaseData(s, phase, date, at);
+      },
+    },
+  ];
+  state.timeline = { stages, current: 0, since: now, how: 'start', delaysMs: stages.map(() => undefined) };
+  return state;
+}
+
 export function buildScenario(name: ScenarioName, config: PipelineConfig, now: Date): SandboxState {
+  if (name === 'incident') return buildIncident(config, now);
   if (name === 'healthy') return buildHealthy(config, now);
   if (name === 'breakdown') return buildBreakdown(config, now);
   return buildJan20(config, now);

@@ -10,6 +10,13 @@ import type { AddressInfo } from 'node:net';
 import type { PipelineConfig } from '../../../src/config.js';
 import { buildScenario, type ScenarioName, scenarioNames } from './scenarios.js';
 import { type ApiName, apiNames, type Fault, type SandboxState } from './state.js';
+import {
+  advanceTimeline,
+  configureTimeline,
+  describeTimeline,
+  stepTimeline,
+  type TimelineTiming,
+} from './timeline.js';
 
 export interface SandboxRequest {
   method: string;
@@ -54,6 +61,11 @@ export interface SandboxOptions {
   modules: RouteModule[];
   /** Called after a scenario is (re)built, e.g. to seed the Firestore emulator. */
   onScenario?: (state: SandboxState) => Promise<void> | void;
+  /**
+   * When the stages of a scenario with a timeline (`incident`) begin by themselves; default
+   * `manual`: only `POST /_sandbox/timeline` moves them. The demo passes `SANDBOX_TIMELINE`.
+   */
+  timeline?: TimelineTiming;
 }
 
 export interface Sandbox {
@@ -72,8 +84,8 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-/** A Google API error body: `{error: {code, message, status}}`. */
-export function googleError(code: number, message: string): SandboxReply {
+/** A Google API error body: `{error: {code, message, status}}`; `status` defaults to the code's usual one. */
+export function googleError(code: number, message: string, status?: string): SandboxReply {
   const statusNames: Record<number, string> = {
     400: 'INVALID_ARGUMENT',
     401: 'UNAUTHENTICATED',
@@ -85,7 +97,10 @@ export function googleError(code: number, message: string): SandboxReply {
     503: 'UNAVAILABLE',
     504: 'DEADLINE_EXCEEDED',
   };
-  return { status: code, body: { error: { code, message, status: statusNames[code] ?? 'UNKNOWN' } } };
+  return {
+    status: code,
+    body: { error: { code, message, status: status ?? statusNames[code] ?? 'UNKNOWN' } },
+  };
 }
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
@@ -109,7 +124,12 @@ function send(res: ServerResponse, reply: SandboxReply): void {
 
 export async function startSandboxWith(options: SandboxOptions): Promise<Sandbox> {
   const now = options.now ?? (() => new Date());
-  let state = buildScenario(options.scenario ?? 'jan20', options.config, now());
+  const build = (name: ScenarioName): SandboxState => {
+    const built = buildScenario(name, options.config, now());
+    if (built.timeline) configureTimeline(built.timeline, options.timeline ?? 'manual');
+    return built;
+  };
+  let state = build(options.scenario ?? 'jan20');
   const faults = new Map<ApiName, Fault>();
   const counts = Object.fromEntries(apiNames.map((a) => [a, 0])) as Record<ApiName, number>;
   const hanging = new Set<ServerResponse>();
@@ -139,8 +159,18 @@ export async function startSandboxWith(options: SandboxOptions): Promise<Sandbox
           faults: Object.fromEntries(faults),
           counts,
           processorCalls: state.processorCalls,
+          timeline: state.timeline ? describeTimeline(state.timeline, now()) : null,
         },
       };
+    }
+    if (req.method === 'GET' && req.path === '/_sandbox/timeline') {
+      if (!state.timeline) return googleError(404, `scenario ${state.scenario} has no timeline`);
+      return { body: { timeline: describeTimeline(state.timeline, now()) } };
+    }
+    if (req.method === 'POST' && req.path === '/_sandbox/timeline') {
+      const stepped = stepTimeline(state, req.body, now());
+      if (!stepped.ok) return googleError(stepped.code, stepped.message, stepped.status);
+      return { body: { timeline: describeTimeline(stepped.timeline, now()) } };
     }
     if (req.method === 'POST' && req.path === '/_sandbox/scenario') {
       const name = (req.body as { name?: string } | undefined)?.name;
@@ -172,6 +202,8 @@ export async function startSandboxWith(options: SandboxOptions): Promise<Sandbox
         headers: req.headers,
         body: await readBody(req),
       };
+      // A scenario's timeline moves on before anything reads the state, by the sandbox's clock.
+      advanceTimeline(state, now());
       if (request.path.startsWith('/_sandbox/')) return send(res, await control(request));
       for (const route of routes) {
         if (route.method !== request.method) continue;
@@ -224,7 +256,7 @@ export async function startSandboxWith(options: SandboxOptions): Promise<Sandbox
       faults.clear();
     },
     async setScenario(name) {
-      state = buildScenario(name, options.config, now());
+      state = build(name);
       fixUris();
       await options.onScenario?.(state);
     },

@@ -83,9 +83,9 @@ export interface SimSchedulerJob {
 export interface SimLogEntry {
   timestamp: Date;
   severity: 'DEFAULT' | 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR' | 'CRITICAL';
-  /** `cloud_run_revision` or `cloud_function`. */
-  resourceType: 'cloud_run_revision' | 'cloud_function';
-  /** Service or function name. */
+  /** `cloud_run_revision`, `cloud_function` or `cloud_run_job`. */
+  resourceType: 'cloud_run_revision' | 'cloud_function' | 'cloud_run_job';
+  /** Service, function or job name. */
   source: string;
   revision?: string;
   text: string;
@@ -158,6 +158,37 @@ export interface SandboxState {
   processorCalls: ProcessorCall[];
   /** Cloud Run Jobs (backfill targets of type job), by job name. */
   runJobs: Map<string, SimRunJob>;
+  /** A scenario that changes over time: its stages and where it is (timeline.ts moves it on). */
+  timeline?: SimTimeline;
+}
+
+/** One stage of a scenario's timeline. */
+export interface SimStage {
+  name: string;
+  /** One line for the console's sandbox panel: what is going on in this stage. */
+  description: string;
+  /** By default it begins by itself this long after the previous stage began; absent: only when stepped. */
+  afterMs?: number;
+  /** Changes the state as the stage begins, at `at` on the sandbox's clock. */
+  apply(state: SandboxState, at: Date): void;
+  /**
+   * Whether what this stage broke is mended already (a heal through the bot refilled the data):
+   * then the timeline moves on to the next stage without waiting for its delay.
+   */
+  mended?(state: SandboxState): boolean;
+}
+
+export interface SimTimeline {
+  /** In order; the first is where the scenario starts. */
+  stages: SimStage[];
+  /** Index of the current stage. */
+  current: number;
+  /** When the current stage began, on the sandbox's clock. */
+  since: Date;
+  /** What moved it there. */
+  how: 'start' | 'timer' | 'step' | 'mended';
+  /** Per stage (index 0 unused): ms after the previous stage began; undefined: only when stepped. */
+  delaysMs: (number | undefined)[];
 }
 
 /** One task of a Cloud Run Job execution: the dates it processes (its shard of `--dates=`). */

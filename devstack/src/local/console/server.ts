@@ -366,6 +366,16 @@ export function mountConsole(fake: FakeSlack, opts: ConsoleOptions): ConsoleHand
         const answer = await sandbox('POST', 'faults', fault);
         return sendJson(res, answer.status, answer.body);
       }
+      case 'POST sandbox/timeline': {
+        // The sandbox checks the stage and refuses what it does not know.
+        const body = await readJson(req);
+        const answer = await sandbox('POST', 'timeline', { to: body.to });
+        const refused = answer.body.error as { message?: unknown } | undefined;
+        if (answer.status >= 400 && typeof refused?.message === 'string') {
+          return sendJson(res, answer.status, { ok: false, error: refused.message });
+        }
+        return sendJson(res, answer.status, answer.body);
+      }
       case 'DELETE sandbox/faults': {
         const answer = await sandbox('DELETE', 'faults');
         return sendJson(res, answer.status, answer.body);

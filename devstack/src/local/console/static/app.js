@@ -575,6 +575,7 @@ async function refreshSandbox() {
         })
         .join('')
     : '<li class="muted">no faults</li>';
+  renderTimelinePanel(s.timeline);
   $('#call-count').textContent = `(${s.processorCallCount})`;
   $('#calls').innerHTML = s.processorCalls.length
     ? s.processorCalls
@@ -591,6 +592,31 @@ async function refreshSandbox() {
   $('#counts').textContent = `Google API requests: ${Object.entries(s.counts ?? {})
     .map(([api, n]) => `${api} ${n}`)
     .join(' · ')}`;
+}
+
+const howText = { start: '', timer: 'by itself', step: 'stepped', mended: 'healed through the bot' };
+
+/** A scenario that changes over time: its stages, the current one and when the next begins. */
+function renderTimelinePanel(t) {
+  const box = $('#timeline');
+  box.hidden = !t;
+  if (!t) return;
+  box.dataset.stage = t.stage;
+  $('#timeline-stages').innerHTML = t.stages
+    .map((stage, i) => {
+      const state = i < t.index ? 'done' : i === t.index ? 'current' : 'ahead';
+      const how =
+        i === t.index && howText[t.how] ? ` <span class="muted">(${escapeHtml(howText[t.how])})</span>` : '';
+      const detail = i === t.index ? `<div class="stage-text">${escapeHtml(stage.description)}</div>` : '';
+      return `<li class="stage ${state}"${i === t.index ? ' aria-current="step"' : ''}><b>${escapeHtml(stage.name)}</b>${how}${detail}</li>`;
+    })
+    .join('');
+  $('#timeline-next').textContent = t.next
+    ? t.next.inMs === null
+      ? `Next: ${t.next.name}, when stepped.`
+      : `Next: ${t.next.name}, by itself in ${Math.ceil(t.next.inMs / 1000)} s.`
+    : 'Last stage: switch the scenario to start over.';
+  $('#timeline-step').disabled = !t.next;
 }
 
 function setupSandbox() {
@@ -625,6 +651,17 @@ function setupSandbox() {
       await api('sandbox/faults', { body: fault });
     } catch (error) {
       toast(`Could not inject: ${error.message}`);
+    }
+    refreshSandbox();
+  });
+  $('#timeline-step').addEventListener('click', async (event) => {
+    const button = event.currentTarget;
+    button.disabled = true;
+    try {
+      const answer = await api('sandbox/timeline', { body: { to: 'next' } });
+      toast(`Timeline: ${answer.timeline.stage}`, 'info');
+    } catch (error) {
+      toast(`Could not step the timeline: ${error.message}`);
     }
     refreshSandbox();
   });

@@ -28,6 +28,8 @@ const icons = {
   large_blue_circle: circle('#55acee'),
   warning:
     '<path d="M10 1.8 19 18H1z" fill="#ffcc4d" stroke="#c79a00" stroke-width="1" stroke-linejoin="round"/><path d="M10 7.2v4.6" stroke="#231f20" stroke-width="2.2" stroke-linecap="round"/><circle cx="10" cy="15" r="1.3" fill="#231f20"/>',
+  rotating_light:
+    '<path d="M10 1.5v2M3.2 4.2l1.5 1.5M16.8 4.2l-1.5 1.5" stroke="#f4900c" stroke-width="1.6" stroke-linecap="round"/><path d="M4.5 15.5V11a5.5 5.5 0 0 1 11 0v4.5z" fill="#dd2e44"/><path d="M7.5 11a2.5 2.5 0 0 1 2.5-2.5" fill="none" stroke="#fff" stroke-width="1.4" stroke-linecap="round"/><rect x="2.5" y="15.5" width="15" height="3" rx="1" fill="#66757f"/>',
   white_check_mark: tile('#77b255', `<path d="M5 10.5l3.4 3.4L15 6.8" ${white}/>`),
   heavy_check_mark:
     '<path d="M3.5 10.5l4.5 4.5L16.5 5.5" fill="none" stroke="#31373d" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"/>',
