@@ -1,7 +1,7 @@
 /** `/pipeline`: status of the whole pipeline for a date, help, and later audit and self-heal. */
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { parsePipelineCommand, usage } from '../domain/command-args.js';
-import { clockIn } from '../domain/digest.js';
+import { clockIn } from '../domain/dates.js';
 import { createLane } from '../domain/lane.js';
 import type { StatusReport } from '../domain/status.js';
 import { channelAllowed, type Deps, refusalText } from '../flows/deps.js';

@@ -3,18 +3,46 @@ import { accept, type Outcome, refuse } from './result.js';
 
 const isoPattern = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** Today's calendar date in `timeZone`. */
+/** Building a formatter costs far more than using one, and these run before every ack. */
 const formatters = new Map<string, Intl.DateTimeFormat>();
+const formats = {
+  // en-CA formats as YYYY-MM-DD.
+  date: ['en-CA', { year: 'numeric', month: '2-digit', day: '2-digit' }],
+  clock: ['en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }],
+  // Its parts, for the trace's and the logs' times.
+  stamp: [
+    'en-CA',
+    {
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    },
+  ],
+} as const satisfies Record<string, readonly [string, Intl.DateTimeFormatOptions]>;
 
-export function todayIn(timeZone: string, now: Date): IsoDate {
-  // Building a formatter costs far more than using one, and this runs before every ack.
-  let f = formatters.get(timeZone);
+export function formatterIn(timeZone: string, kind: keyof typeof formats): Intl.DateTimeFormat {
+  const key = `${kind} ${timeZone}`;
+  let f = formatters.get(key);
   if (!f) {
-    // en-CA formats as YYYY-MM-DD.
-    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-    formatters.set(timeZone, f);
+    const [locale, options] = formats[kind];
+    f = new Intl.DateTimeFormat(locale, { timeZone, ...options });
+    formatters.set(key, f);
   }
-  return f.format(now) as IsoDate;
+  return f;
+}
+
+/** Today's calendar date in `timeZone`. */
+export function todayIn(timeZone: string, now: Date): IsoDate {
+  return formatterIn(timeZone, 'date').format(now) as IsoDate;
+}
+
+/** "09:05": the time of day in `timeZone`. */
+export function clockIn(timeZone: string, now: Date): string {
+  return formatterIn(timeZone, 'clock').format(now);
 }
 
 export function addDays(date: IsoDate, days: number): IsoDate {

@@ -4,7 +4,7 @@
  * and the guarded actions of the last 24 hours. Pure: the watch gathers, the views render.
  */
 import type { AlertGroupView } from './alerts.js';
-import { addDays, todayIn } from './dates.js';
+import { addDays, clockIn, todayIn } from './dates.js';
 import type { IsoDate } from './ports.js';
 import type { AuditEntry, GuardedRequest } from './requests.js';
 import type { Health, Severity } from './status/model.js';
@@ -35,18 +35,6 @@ export interface Digest {
 }
 
 export const DIGEST_WINDOW_MS = 24 * 3_600_000;
-
-const clockFormatters = new Map<string, Intl.DateTimeFormat>();
-
-/** "09:05": the time of day in `timeZone`. */
-export function clockIn(timeZone: string, now: Date): string {
-  let f = clockFormatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-    clockFormatters.set(timeZone, f);
-  }
-  return f.format(now);
-}
 
 /**
  * The day whose digest is due at `now`: today once its time of day has passed `digestAt`

@@ -5,7 +5,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { AlertGroupView } from '../domain/alerts.js';
-import { clockIn } from '../domain/digest.js';
+import { clockIn } from '../domain/dates.js';
 import { fail, ok, type Probe } from '../domain/result.js';
 import type { AlertsNotifier } from '../flows/deps.js';
 import { slackErrorCode } from '../flows/slack-failure.js';

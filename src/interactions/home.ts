@@ -1,7 +1,7 @@
 /** Publishes the App Home tab when a user opens it. */
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import { usage } from '../domain/command-args.js';
-import { clockIn } from '../domain/digest.js';
+import { clockIn } from '../domain/dates.js';
 import { effectiveState } from '../domain/requests.js';
 import type { Deps } from '../flows/deps.js';
 import { openAlerts } from '../flows/watch.js';

@@ -1,32 +1,12 @@
 /** Times in the pipeline's time zone, as the trace and the logs show them. */
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** Building a formatter costs far more than using one: one per time zone. */
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
+import { formatterIn } from '../domain/dates.js';
 
 /** `{day: '2026-01-20', time: '10:02:07'}` in `timeZone`, or undefined for a time that does not parse. */
 export function localParts(iso: string, timeZone: string): { day: string; time: string } | undefined {
   const t = Date.parse(iso);
   if (!Number.isFinite(t)) return undefined;
   const parts = Object.fromEntries(
-    formatter(timeZone)
+    formatterIn(timeZone, 'stamp')
       .formatToParts(new Date(t))
       .map((p) => [p.type, p.value]),
   );
