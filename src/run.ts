@@ -27,6 +27,7 @@ import {
 } from './config.js';
 import { createOidcVerifier } from './gcp/oidc.js';
 import type { Logger } from './log.js';
+import { withDeadline } from './store/deadline.js';
 import { createFirestoreAlertStore } from './store/firestore-alerts.js';
 
 /** sysexits.h EX_CONFIG: the process cannot start with this configuration. */
@@ -102,11 +103,16 @@ export function buildAlerts(
 ): BotOptions['alerts'] {
   const a = config.alerts;
   if (!a || !db) return undefined;
-  const store = createFirestoreAlertStore(db, {
-    instanceId,
-    policy: { confirmations: a.confirmations, reminderMs: a.reminderHours * 3_600_000 },
-    retainDays: config.retention.alertsDays,
-  });
+  // A deadline on every call, as on the bot's other state (store/deadline.ts).
+  const store = withDeadline(
+    createFirestoreAlertStore(db, {
+      instanceId,
+      policy: { confirmations: a.confirmations, reminderMs: a.reminderHours * 3_600_000 },
+      retainDays: config.retention.alertsDays,
+    }),
+    10_000,
+    'alerts',
+  );
   const verifier = a.scheduler
     ? createOidcVerifier({ audience: a.scheduler.audience, allowedEmails: a.scheduler.serviceAccounts })
     : undefined;

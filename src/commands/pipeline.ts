@@ -55,10 +55,10 @@ export const makePipelineCommand = (deps: Deps) => {
     }
     if (cmd.kind === 'alerts') {
       await ack();
-      const open = await openAlerts(deps.alerts);
+      const open = await openAlerts(deps);
       await respond({
         response_type: 'ephemeral',
-        text: `Open alerts: ${open.length}`,
+        text: open ? `Open alerts: ${open.length}` : 'Open alerts: not read',
         blocks: openAlertsMessage(open, (d) => clockIn(deps.config.timeZone, d), deps.alerts?.channel),
       });
       return;

@@ -76,7 +76,13 @@ export function createWatchService(deps: Deps, alerts: AlertsDeps): WatchService
   };
 }
 
-/** The open groups, for `/pipeline alerts` and App Home. */
-export async function openAlerts(alerts: AlertsDeps | undefined): Promise<AlertGroupView[]> {
-  return alerts ? alerts.store.open(20) : [];
+/** The open groups, for `/pipeline alerts` and App Home; undefined when the store did not answer. */
+export async function openAlerts(deps: Deps): Promise<AlertGroupView[] | undefined> {
+  if (!deps.alerts) return [];
+  try {
+    return await deps.alerts.store.open(20);
+  } catch (error) {
+    deps.log.warn('open alerts not read', { error });
+    return undefined;
+  }
 }

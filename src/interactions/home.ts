@@ -15,10 +15,7 @@ export const makeHomeOpened =
   }: SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs): Promise<void> => {
     if (event.tab !== 'home') return;
     const now = deps.clock.now();
-    const [recent, open] = await Promise.all([
-      deps.guarded.store.list({ limit: 10 }),
-      openAlerts(deps.alerts),
-    ]);
+    const [recent, open] = await Promise.all([deps.guarded.store.list({ limit: 10 }), openAlerts(deps)]);
     const timeZone = deps.config.timeZone;
     await client.views.publish({
       user_id: event.user,

@@ -148,7 +148,11 @@ function openGroupLines(view: AlertGroupView, time: (d: Date) => string): string
 }
 
 /** The open alert groups (newest first), for `/pipeline alerts` and App Home's "Open alerts". */
-export function openAlertsText(views: readonly AlertGroupView[], time: (d: Date) => string): string[] {
+export function openAlertsText(
+  views: readonly AlertGroupView[] | undefined,
+  time: (d: Date) => string,
+): string[] {
+  if (!views) return ['_The alert store did not answer: try again in a moment._'];
   const open = views.filter((v) => v.alerts.some(active));
   if (open.length === 0) return ['_No open alerts._'];
   return open.flatMap((v) => openGroupLines(v, time));
@@ -156,7 +160,7 @@ export function openAlertsText(views: readonly AlertGroupView[], time: (d: Date)
 
 /** `/pipeline alerts`: what is open now, acknowledged by whom, silenced until when. */
 export function openAlertsMessage(
-  views: readonly AlertGroupView[],
+  views: readonly AlertGroupView[] | undefined,
   time: (d: Date) => string,
   channel: string | undefined,
 ): KnownBlock[] {

@@ -24,7 +24,7 @@ export function homeView(input: {
   requests: { request: GuardedRequest; state: RequestState }[];
   usage: string;
   /** Open alert groups, when the watch is configured (undefined: it is not). */
-  alerts?: { open: AlertGroupView[]; time: (d: Date) => string };
+  alerts?: { open: AlertGroupView[] | undefined; time: (d: Date) => string };
 }): HomeView {
   const lines = input.requests.map(
     ({ request: r, state }) =>

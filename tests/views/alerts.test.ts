@@ -5,6 +5,7 @@ import { type AlertGroupView, type AlertRecord, fingerprintOf } from '../../src/
 import type { IsoDate } from '../../src/domain/ports.js';
 import {
   alertMessage,
+  openAlertsMessage,
   reminderText,
   resolvedAlertMessage,
   resolvedThreadText,
@@ -130,5 +131,13 @@ describe('alert messages', () => {
     expect(blockText(blocks)).toMatch(/Resolved: 2026-01-20[\s\S]*Resolved after 2 h 10 min/);
     expect(actionIds(blocks)).toEqual([]);
     expect(resolvedThreadText(130 * 60_000)).toBe(':white_check_mark: Resolved after 2 h 10 min.');
+  });
+
+  it('/pipeline alerts says so when the alert store did not answer, rather than “no open alerts”', () => {
+    const blocks = openAlertsMessage(undefined, time, 'C0OPS');
+    expect(validateMessage({ blocks })).toBeUndefined();
+    expect(blockText(blocks)).toContain('The alert store did not answer');
+    expect(blockText(blocks)).not.toContain('No open alerts');
+    expect(blockText(openAlertsMessage([], time, 'C0OPS'))).toContain('No open alerts');
   });
 });
