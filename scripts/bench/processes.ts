@@ -5,13 +5,12 @@
  */
 import { type ChildProcess, execFile, fork, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { answers } from '../../devstack/src/local/emulators.js';
 import type { LoadRequest, Sent } from './load-client.js';
 
 export const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -40,14 +39,6 @@ async function stopChild(child: ChildProcess, graceMs: number): Promise<number |
   killGroup(child.pid, 'SIGKILL');
   await exited;
   return null;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 /**
@@ -130,22 +121,6 @@ export function rssOf(pid: number): number {
   return Number(kb) * 1024;
 }
 
-function healthy(port: number): Promise<boolean> {
-  return new Promise((resolveOk) => {
-    const req = request(
-      { host: '127.0.0.1', port, path: '/healthz', method: 'GET', agent: false, timeout: 1000 },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolveOk(res.statusCode === 200));
-        res.on('error', () => resolveOk(false));
-      },
-    );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolveOk(false));
-    req.end();
-  });
-}
-
 /**
  * Start `node <image flags> --import bot-probe.mjs dist/main.js` in `buildDir` with only `env`
  * (plus PATH and HOME), and wait for /healthz, polled every 5 ms from the spawn.
@@ -193,7 +168,7 @@ export async function startBot(buildDir: string, env: Record<string, string>): P
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`the bot exited before /healthz answered (${child.exitCode})\n${err.slice(-3000)}`);
     }
-    if (await healthy(port)) break;
+    if (await answers(port, '/healthz')) break;
     if (performance.now() - spawnedAt > 60_000) {
       await stop();
       throw new Error(`the bot's /healthz did not answer within 60 s\n${err.slice(-3000)}`);

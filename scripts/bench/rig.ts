@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gcloudAvailable, startEmulators } from '../../devstack/src/local/emulators.js';
+import { freePort, gcloudAvailable, startEmulators } from '../../devstack/src/local/emulators.js';
 import { loadPipeline, type PipelineConfig } from '../../src/config.js';
 import { CHANNEL, progress, USER, until } from './common.js';
 import type { Sent } from './load-client.js';
@@ -14,7 +14,6 @@ import {
   type BareServer,
   type BotProcess,
   buildProduct,
-  freePort,
   type LoadClient,
   root,
   startBareServer,

@@ -5,13 +5,13 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Firestore } from '@google-cloud/firestore';
 import { afterEach } from 'vitest';
 import { createDriver, type Driver } from '../../devstack/src/local/driver.js';
+import { freePort } from '../../devstack/src/local/emulators.js';
 import { type FakeSlack, startFakeSlack } from '../../devstack/src/local/fake-slack.js';
 import { seedRunHistory } from '../../devstack/src/sandbox/firestore-seed.js';
 import { type Sandbox, startSandbox } from '../../devstack/src/sandbox/index.js';
@@ -121,14 +121,6 @@ export function runNode(args: string[], env: Record<string, string | undefined>,
   return proc;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
 export function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'bot-process-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -230,3 +222,5 @@ export async function seededSandbox(): Promise<{
   cleanups.push(() => sandbox.close());
   return { project, db, config, sandbox };
 }
+
+export { freePort };

@@ -144,7 +144,7 @@ function unwatch(pgid: number): void {
 }
 
 /** A port the kernel just handed out on 127.0.0.1 (closed again at once; a small race is accepted). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -157,17 +157,17 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** GET / answered 200 (both emulators answer `Ok`). No keep-alive, so no socket outlives the probe. */
-function answers(port: number): Promise<boolean> {
+/**
+ * GET `path` on 127.0.0.1 answered 200 (both emulators answer `Ok` on `/`; the bot on /healthz).
+ * No keep-alive, so no socket outlives the probe.
+ */
+export function answers(port: number, path = '/'): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request(
-      { host: HOST, port, path: '/', method: 'GET', agent: false, timeout: 1_000 },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode === 200));
-        res.on('error', () => resolve(false));
-      },
-    );
+    const req = request({ host: HOST, port, path, method: 'GET', agent: false, timeout: 1_000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200));
+      res.on('error', () => resolve(false));
+    });
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
     req.end();
