@@ -28,6 +28,7 @@ import { SingleFlightCache } from './domain/single-flight.js';
 import type { StatusPorts, StatusReport } from './domain/status.js';
 import type { AlertsDeps, Deps, GuardedDeps } from './flows/deps.js';
 import { createDirectory } from './flows/directory.js';
+import { tellRefusedResponses } from './flows/slack-failure.js';
 import { createWatchService, type WatchService } from './flows/watch.js';
 import { isPlainHttp } from './gcp/client-options.js';
 import { lazyPort, loadOnce } from './gcp/lazy.js';
@@ -384,7 +385,11 @@ export function createBot(opts: BotOptions): Bot {
     // No conversation state is used: skip Bolt's per-request store lookup.
     convoStore: false as const,
     logger: boltLogger(log),
-    clientOptions,
+    clientOptions: {
+      ...clientOptions,
+      // respond() keeps only the status of a refused response_url post: tell the person there (issue 9, item 5).
+      fetch: tellRefusedResponses(globalThis.fetch, slackApiUrl ?? 'https://slack.com/api/', log),
+    },
     ...(opts.botIdentity ?? {}),
   };
   const healthz: CustomRoute = {

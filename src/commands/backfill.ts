@@ -77,7 +77,7 @@ export const makeBackfillCommand =
     if (dryRun) {
       const result = await planFor(deps, target, dates, force);
       if (!result.ok) {
-        await respond({ response_type: 'ephemeral', text: `:warning: ${result.reason.message}` });
+        await respond({ response_type: 'ephemeral', text: `:warning: ${esc(result.reason.message)}` });
         return;
       }
       const r = result.value;

@@ -5,6 +5,7 @@ import { verifyDeploys } from '../domain/deploy-verify.js';
 import { functionNames, serviceNames } from '../domain/status.js';
 import { type Deps, refusalText } from '../flows/deps.js';
 import { openRollbackModal, rollbackPlan } from '../flows/rollback.js';
+import { esc } from '../views/common.js';
 import { deployVerifyFallback, deployVerifyMessage } from '../views/deploy-verify.js';
 import { planMessage } from '../views/guarded.js';
 
@@ -31,7 +32,8 @@ export const makeDeployVerifyCommand =
         await respond(
           plan.ok
             ? { response_type: 'ephemeral', text: plan.value.title, blocks: planMessage(plan.value) }
-            : { response_type: 'ephemeral', text: `:warning: ${plan.reason.message}` },
+            : // The refusal may quote Google's error text: escaped like every other rendering of it.
+              { response_type: 'ephemeral', text: `:warning: ${esc(plan.reason.message)}` },
         );
         return;
       }

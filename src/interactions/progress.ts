@@ -5,7 +5,8 @@
  *
  * Publishing happens beside the run (issue 9, item 6): a call only queues the state; the
  * coalescing publisher (src/workflows/publisher.ts) sends at most one update a second per
- * request, bounds each call, and retries the newest state until Slack takes it.
+ * request, bounds each call, and retries the newest state until Slack takes it. A state Slack
+ * refuses for good is told in the request's thread, with Slack's error code.
  */
 import {
   ErrorCode,
@@ -19,6 +20,7 @@ import type { PipelineConfig } from '../config.js';
 import { describePrincipals } from '../domain/policy.js';
 import type { Clock } from '../domain/ports.js';
 import { effectiveState, type GuardedRequest, type RequestState } from '../domain/requests.js';
+import { slackErrorCode } from '../flows/slack-failure.js';
 import type { Logger } from '../log.js';
 import { approvalMessage, progressMessage, requestFallback } from '../views/guarded.js';
 import type { Engine } from '../workflows/engine.js';
@@ -163,6 +165,25 @@ export function createPublisher(deps: {
     if (errors.length > 0) throw limited ?? transient ?? errors[0];
   }
 
+  /** Refusals already told in a request's thread: one line per request and Slack error code. */
+  const told = new Set<string>();
+  /**
+   * Slack refused an update for good (invalid_blocks, cant_update_message, …): the messages stay at
+   * an older state, so the thread says so with Slack's code (issue 9, item 5) rather than only the log.
+   */
+  function tellRefusal(r: GuardedRequest, failure: PublishFailure): void {
+    const code = (failure.code ?? 'unknown_error').replace(/[^a-z0-9_]/gi, '');
+    const key = `${r.id}:${code}`;
+    if (!r.threadTs || told.has(key)) return;
+    told.add(key);
+    const text = `:warning: Slack refused to update this request's messages (\`${code}\`), so they may show an older state. The run is not affected: \`/pipeline audit\` lists every step.`;
+    client.chat
+      .postMessage({ channel: r.channel, thread_ts: r.threadTs, text })
+      .catch((error: unknown) =>
+        log.warn('could not tell a refused update', { request: r.id, code, told: slackErrorCode(error) }),
+      );
+  }
+
   const publisher = createCoalescingPublisher<GuardedRequest>({
     key: (r) => r.id,
     // Versions only grow; an equal one may still show a new effective state (interrupted).
@@ -171,6 +192,7 @@ export function createPublisher(deps: {
     classify: classifySlackFailure,
     log: ({ event, key, ...rest }) =>
       log.warn('could not update the request messages', { event, request: key, ...rest }),
+    refused: tellRefusal,
     ...(deps.pacing?.minIntervalMs === undefined ? {} : { minIntervalMs: deps.pacing.minIntervalMs }),
     timeoutMs: deps.pacing?.timeoutMs ?? CALL_TIMEOUT_MS + 1000,
     ...(deps.pacing?.backoff === undefined ? {} : { backoff: deps.pacing.backoff }),

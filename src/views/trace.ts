@@ -111,7 +111,9 @@ export function traceMessage(r: TraceReport, opts: { withActions?: boolean } = {
   return fitMessage(capBlocks(blocks));
 }
 
+/** The message's `text`: Slack parses it as mrkdwn too (notifications), and `what` may quote a log line. */
 export function traceFallback(r: TraceReport): string {
-  if (r.broke) return `Trace ${r.date}: the chain broke at ${r.broke.phase.id} (${r.broke.what})`;
+  if (r.broke)
+    return `Trace ${r.date}: the chain broke at ${escLine(r.broke.phase.id, 100)} (${escLine(r.broke.what, 300)})`;
   return `Trace ${r.date}: ${r.done ? 'every phase done' : 'no break found, not every phase done'}`;
 }

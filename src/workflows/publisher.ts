@@ -7,7 +7,8 @@
  *   per `minIntervalMs` (Slack allows about one `chat.update` per second per message).
  * - Each attempt is bounded by `timeoutMs`; a failed one is retried with exponential backoff
  *   (at least the receiver's Retry-After), with the newest state, until it is delivered. A
- *   failure the receiver will answer again the same way (a refusal) is dropped and logged.
+ *   failure the receiver will answer again the same way (a refusal) is dropped, logged and
+ *   handed to `refused`, so the caller can tell the people who watch the subject.
  *
  * It knows nothing of Slack: `deliver` and `classify` are given by the caller.
  */
@@ -30,6 +31,8 @@ export interface PublisherOptions<T> {
   deliver(item: T, signal: AbortSignal): Promise<void>;
   classify(error: unknown): PublishFailure;
   log(line: Record<string, unknown>): void;
+  /** A state dropped because the receiver refused it (not worth retrying); must not throw. */
+  refused?(item: T, failure: PublishFailure): void;
   minIntervalMs?: number;
   timeoutMs?: number;
   backoff?: { initialMs: number; maxMs: number };
@@ -143,6 +146,11 @@ export function createPublisher<T>(opts: PublisherOptions<T>): Publisher<T> {
         slot.notBefore = now() + Math.max(minIntervalMs, delay);
       } else {
         slot.failures = 0;
+        try {
+          opts.refused?.(item, failure);
+        } catch {
+          // Telling about a refusal must never stop the deliveries.
+        }
       }
     } finally {
       clearTimeout(timer);

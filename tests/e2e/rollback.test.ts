@@ -106,4 +106,26 @@ describe('rollback from /deploy-verify', () => {
     expect(e.sandbox.state.services.get(SERVICE)!.traffic).toEqual(before);
     expect((await e.bot.deps.guarded.store.list({ limit: 50 })).length).toBe(requests);
   });
+
+  it('--dry-run when Cloud Run refuses: its error text is shown escaped, never a live mention or link', async () => {
+    // Google's error text reaches the person (issue 9, item 7): it must not notify or link.
+    const message = 'Permission denied <!channel> <@U0BOB> <https://evil.example|run.services.get> & more';
+    e.sandbox.setFault('cloudRun', { status: 403, message });
+    try {
+      const mark = e.fake.mark();
+      await e.driver.command(`/deploy-verify rollback ${SERVICE} --dry-run`, {
+        userId: ALICE,
+        channelId: CHANNEL,
+      });
+      const reply = await e.fake.waitForCall('response_url', undefined, { since: mark, timeoutMs: 20_000 });
+      const text = String(reply.body.text);
+      expect(text).toContain(`Cannot read ${SERVICE}`);
+      expect(text).toContain(
+        '&lt;!channel&gt; &lt;@U0BOB&gt; &lt;https://evil.example|run.services.get&gt; &amp;',
+      );
+      for (const live of ['<!channel>', '<@U0BOB>', '<https://']) expect(text).not.toContain(live);
+    } finally {
+      e.sandbox.setFault('cloudRun', undefined);
+    }
+  });
 });

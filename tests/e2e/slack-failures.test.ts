@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { botScopes, type RecordedCall } from '../../devstack/src/local/fake-slack.js';
 import { ACTIVE_STATES } from '../../src/domain/requests.js';
-import { blockText, type E2E, startE2E } from '../helpers/e2e.js';
+import { blockText, type E2E, requestHeal, startE2E } from '../helpers/e2e.js';
 
 const ALICE = 'U0ALICE';
 const BOB = 'U0BOB';
@@ -86,6 +86,26 @@ describe('a refused views.update', () => {
     const told = await e.fake.waitForCall('response_url', undefined, { since: mark, timeoutMs: 10_000 });
     expect(String(told.body.text)).toContain('`expired_trigger_id`');
     expect(e.fake.ephemerals(ALICE).at(-1)?.text).toContain('expired_trigger_id');
+  });
+});
+
+describe('a refused response_url post', () => {
+  it('is told to the person there, in plain text with Slack’s code', async () => {
+    const mark = e.fake.mark();
+    e.fake.failNext('response_url', 'invalid_blocks');
+    await e.driver.command('/pipeline audit', { userId: ALICE, channelId: 'C0OPS' });
+    const refused = await e.fake.waitForCall('response_url', undefined, { since: mark, timeoutMs: 10_000 });
+    expect(refused.status).toBe(400);
+    expect(Array.isArray(refused.body.blocks)).toBe(true);
+    const told = await e.fake.waitForCall('response_url', (c) => c.seq > refused.seq, {
+      since: mark,
+      timeoutMs: 10_000,
+    });
+    expect(told.status).toBe(200);
+    expect(told.body.blocks).toBeUndefined();
+    expect(e.fake.ephemerals(ALICE).at(-1)?.text).toContain(
+      'Slack refused to show this answer (`invalid_blocks`)',
+    );
   });
 });
 
@@ -213,5 +233,49 @@ describe('slow answers', () => {
     expect(opened.at - started).toBeGreaterThanOrEqual(2400);
     expect(opened.response.ok).toBe(true);
     await e.fake.waitForCall('views.update', isPlan, { since: mark, timeoutMs: 20_000 });
+  });
+});
+
+// Last: the heal it runs to the end repairs the date every test above plans.
+describe('a refused chat.update of a running request', () => {
+  it('is told in the request thread with Slack’s code, once, and a later state still shows', {
+    timeout: 60_000,
+  }, async () => {
+    const approvalTs = await requestHeal(e, DATE, ALICE);
+    const mark = e.fake.mark();
+    // The approval's first re-render (approved) is refused as Slack refuses a payload it cannot show.
+    e.fake.failNext('chat.update', 'invalid_blocks');
+    await e.driver.action({
+      actionId: 'request_approve',
+      userId: BOB,
+      channel: 'C0OPS',
+      messageTs: approvalTs,
+    });
+    const refused = await e.fake.waitForCall('chat.update', (c) => c.response.ok === false, {
+      since: mark,
+      timeoutMs: 10_000,
+    });
+    expect(refused.response).toMatchObject({ error: 'invalid_blocks' });
+    const told = await e.fake.waitForCall(
+      'chat.postMessage',
+      (c) => c.body.thread_ts === approvalTs && String(c.body.text).includes('refused'),
+      { since: mark, timeoutMs: 10_000 },
+    );
+    expect(String(told.body.text)).toContain('`invalid_blocks`');
+    const r = await e.guardedRequest();
+    const until = Date.now() + 45_000;
+    while ((await e.bot.deps.guarded.store.get(r.id))?.state !== 'succeeded' && Date.now() < until)
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    // Slack takes the next state: the approval no longer offers Approve, and nothing else was told.
+    const shown = async () => blockText(e.fake.message('C0OPS', approvalTs)?.blocks);
+    while ((await shown()).includes('request_approve') && Date.now() < until)
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await shown()).not.toContain('request_approve');
+    const tellings = e.fake
+      .calls('chat.postMessage')
+      .filter(
+        (c) => c.seq > mark && c.body.thread_ts === approvalTs && String(c.body.text).includes('refused'),
+      );
+    expect(tellings).toHaveLength(1);
   });
 });

@@ -6,26 +6,33 @@
  */
 import { describe, expect, it } from 'vitest';
 import { validateMessage, validateView } from '../../devstack/src/local/fake-slack.js';
+import { loadPipeline } from '../../src/config.js';
 import type { AlertGroupView } from '../../src/domain/alerts.js';
 import { parseHeal, parsePipelineCommand, usage } from '../../src/domain/command-args.js';
 import type { VerifyReport } from '../../src/domain/deploy-verify.js';
+import { resolveLogSource } from '../../src/domain/logs-args.js';
+import type { LogEntry } from '../../src/domain/logs-query.js';
 import { makePlan, type Plan, type PlanKind, type PlanStep } from '../../src/domain/plan.js';
 import type { BackfillProgress, IsoDate } from '../../src/domain/ports.js';
 import type { AuditEntry, GuardedRequest, RequestState, StepRun } from '../../src/domain/requests.js';
 import { fail, ok } from '../../src/domain/result.js';
 import type { Health, ReportLine, ReportSection, SectionId, StatusReport } from '../../src/domain/status.js';
+import type { PhaseTrace, TraceReport } from '../../src/domain/trace.js';
 import { refusalText } from '../../src/flows/deps.js';
+import { actions as ids, logsButtonPattern } from '../../src/ids.js';
 import {
   alertFallback,
   alertMessage,
+  newlyFiringText,
   openAlertsMessage,
+  reminderText,
   resolvedAlertMessage,
 } from '../../src/views/alerts.js';
 import { auditMessage } from '../../src/views/audit.js';
 import { backfillProgressLine, stallMessage } from '../../src/views/backfill.js';
 import { esc, section } from '../../src/views/common.js';
 import { deployVerifyFallback, deployVerifyMessage } from '../../src/views/deploy-verify.js';
-import { digestMessage } from '../../src/views/digest.js';
+import { digestFallback, digestMessage } from '../../src/views/digest.js';
 import {
   approvalMessage,
   infoModal,
@@ -36,8 +43,18 @@ import {
   requestFallback,
 } from '../../src/views/guarded.js';
 import { homeView } from '../../src/views/home.js';
+import {
+  type LogsView,
+  logEntryLoading,
+  logEntryModal,
+  logsButtons,
+  logsFallback,
+  logsMessage,
+} from '../../src/views/logs.js';
 import { selfHealFallback, selfHealMessage } from '../../src/views/self-heal.js';
 import { statusFallback, statusMessage } from '../../src/views/status.js';
+import { findingsMessage } from '../../src/views/status-findings.js';
+import { traceFallback, traceMessage } from '../../src/views/trace.js';
 
 // ---- hostile data ----
 
@@ -269,6 +286,17 @@ function accounted(text: string, names: string[]): { named: number; more: number
 
 const all = (blocks: unknown) => JSON.stringify(blocks);
 
+/** The action_id of every element of every actions block. */
+const actionIds = (blocks: unknown[]) =>
+  (blocks as Json[]).flatMap((b) =>
+    b.type === 'actions' ? (b.elements as Json[]).map((e) => String(e.action_id)) : [],
+  );
+
+const ZONE = 'America/New_York';
+/** `10:02:07` as the logs page shows an entry's time in the pipeline's zone. */
+const zoneTime = (iso: string) =>
+  new Date(iso).toLocaleTimeString('en-GB', { timeZone: ZONE, hour12: false });
+
 const auditEntry = (i: number): AuditEntry => ({
   requestId: `r${i}`,
   kind: 'heal',
@@ -459,6 +487,192 @@ describe('every view, from hostile data, as Slack would take it', () => {
       expect(validateView(view, 'home')).toEqual([]);
       expectNoLiveMarkup(view);
       expect(all(view)).toContain('Open alerts');
+      expect(
+        digestFallback({ day: '2026-01-21' as IsoDate, verdicts: [], healed: [], open: [], actions: [] }),
+      ).not.toMatch(/[<>]/);
+    });
+
+    it('when the alert store does not answer, /pipeline alerts and App Home say so', () => {
+      const open = openAlertsMessage(undefined, time, 'C0OPS');
+      expectValidMessage(open);
+      expect(all(open)).toContain('did not answer');
+      const view = homeView({
+        project: long(60),
+        requests: [],
+        usage: usage.pipeline,
+        alerts: { open: undefined, time },
+      });
+      expect(validateView(view, 'home')).toEqual([]);
+      expect(all(view)).toContain('did not answer');
+    });
+
+    it('the thread lines (newly failing, reminders) quote Google text escaped', () => {
+      for (const text of [newlyFiringText(big.alerts), reminderText(big, 7_200_000)]) {
+        expect(validateMessage({ text })).toBeUndefined();
+        for (const live of LIVE) expect(text).not.toContain(live);
+      }
+      expect(newlyFiringText(big.alerts)).toContain('and 990 more');
+    });
+  });
+
+  describe('status buttons and All findings', () => {
+    const kinds = ['service', 'function', 'job', 'check'] as const;
+    /** 1,000 failing findings over 40 components, 30 of them with logs (services, functions, jobs). */
+    const report = (): StatusReport => ({
+      ...statusReport(),
+      findings: Array.from({ length: 1000 }, (_, i) => ({
+        severity: 'fail' as const,
+        component: serviceName(i % 40),
+        kind: kinds[i % 4]!,
+        message: long(300, `finding ${i} `),
+      })),
+    });
+
+    it('the posted status keeps Heal, Refresh, Trace and All findings beside its Logs buttons', () => {
+      const r = report();
+      const blocks = statusMessage(r, { withActions: true, postedBy: 'U0ALICE' });
+      expectValidMessage(blocks, statusFallback(r));
+      const shown = actionIds(blocks);
+      for (const id of [ids.openHeal, ids.refreshStatus, ids.openTrace, ids.showFindings])
+        expect(shown).toContain(id);
+      const logs = shown.filter((id) => logsButtonPattern.test(id));
+      expect(logs.length).toBeGreaterThan(0);
+      expect(logs.length).toBeLessThanOrEqual(5);
+    });
+
+    it('All findings of 1,000 entries fits and counts the ones it cannot show', () => {
+      const r = report();
+      const blocks = findingsMessage(r);
+      expectValidMessage(blocks);
+      const text = mrkdwnTexts(blocks).join('\n');
+      const named = (text.match(/problem \d+ /g) ?? []).length;
+      expect(named + accounted(text, []).more).toBeGreaterThanOrEqual(1000);
+    });
+  });
+
+  describe('/pipeline logs and /pipeline trace (issue 14): text from Cloud Logging', () => {
+    const source = { kind: 'service' as const, name: serviceName(3) };
+    /** A traceback whose exception line is full of markup, mentions and links. */
+    const entry = (i: number, chars = 5000): LogEntry => ({
+      insertId: `e${String(i).padStart(5, '0')}`,
+      timestamp: new Date(now.getTime() - i * 1000).toISOString(),
+      severity: i % 2 ? 'ERROR' : 'CRITICAL',
+      source: source.name,
+      revision: `${source.name}-00092-${long(20)}`,
+      text: [
+        'Traceback (most recent call last):',
+        `  File "/app/${long(80)}.py", line ${i}, in <module>`,
+        `    ${long(chars)}`,
+        `RuntimeError: entry ${i} ${NASTY.replaceAll('\n', ' ')} ${long(chars)}`,
+      ].join('\n'),
+    });
+    const logsView = (page: LogsView['page']): LogsView => ({
+      query: {
+        source,
+        since: new Date(now.getTime() - 86_400_000),
+        limit: 50,
+        text: long(300),
+        severity: 'ERROR',
+      },
+      page,
+      timeZone: ZONE,
+      explorerUrl: `https://console.cloud.google.com/logs/query;query=${encodeURIComponent(long(300))}`,
+    });
+
+    it('a page of 50 long entries lists every one, escaped, with the menu and More', () => {
+      const entries = Array.from({ length: 50 }, (_, i) => entry(i));
+      const v = logsView(ok({ entries, nextPageToken: 'next~page' }));
+      const blocks = logsMessage(v);
+      expectValidMessage(blocks, logsFallback(v));
+      const text = mrkdwnTexts(blocks).join('\n');
+      for (const [i, e] of entries.entries()) expect(text, `entry ${i}`).toContain(zoneTime(e.timestamp));
+      expect(text).toContain('&lt;!channel&gt;');
+      expect(actionIds(blocks)).toEqual([ids.logsEntry, ids.logsMore]);
+      const menu = (blocks as unknown as Json[]).flatMap((b) =>
+        b.type === 'actions' ? (b.elements as Json[]) : [],
+      )[0]!;
+      expect(menu.options as unknown[]).toHaveLength(50);
+    });
+
+    it('a page Cloud Logging refused, and one with nothing in it', () => {
+      const down = logsView(fail('unavailable', long(3000)));
+      expectValidMessage(logsMessage(down), logsFallback(down));
+      const none = logsView(ok({ entries: [] }));
+      expectValidMessage(logsMessage(none), logsFallback(none));
+    });
+
+    it('one entry of 400,000 characters fits a modal, escaped; gone and unreadable entries say so', () => {
+      const view = (e: Parameters<typeof logEntryModal>[0]['entry']) =>
+        logEntryModal({
+          source,
+          entry: e,
+          timeZone: ZONE,
+          explorerUrl: 'https://console.cloud.google.com/logs',
+        });
+      const whole = view(ok({ ...entry(0, 200_000), text: `${entry(0, 200_000).text}\n\`\`\`` }));
+      expectValidModal(whole as unknown as Json);
+      expect(all(whole)).toContain('too long for Slack');
+      expectValidModal(view(ok(undefined)) as unknown as Json);
+      expectValidModal(view(fail('error', long(3000))) as unknown as Json);
+      expectValidModal(logEntryLoading() as unknown as Json);
+    });
+
+    it('Logs buttons for 40 components with 49-character names: five, valid', () => {
+      const block = logsButtons(
+        Array.from({ length: 40 }, (_, i) => ({ kind: 'function' as const, name: serviceName(i) })),
+      )!;
+      expectValidMessage([block]);
+      expect(actionIds([block])).toHaveLength(5);
+    });
+
+    /** 30 phases of 30 long events each; the chain broke at the second one with a hostile log line. */
+    function trace(phases: number): TraceReport {
+      const at = (m: number) => new Date(now.getTime() - m * 60_000).toISOString();
+      return {
+        date: '2026-01-20' as IsoDate,
+        generatedAt: now,
+        timeZone: ZONE,
+        project: long(60),
+        region: 'us-west2',
+        phases: Array.from(
+          { length: phases },
+          (_, i): PhaseTrace => ({
+            id: `ph-${String(i).padStart(2, '0')}`,
+            label: long(500, `Phase ${i} `),
+            service: serviceName(i),
+            outcome: i === 0 ? 'done' : i === 1 ? 'broken' : 'not-reached',
+            events: Array.from({ length: 30 }, (_, j) => ({
+              step: 'run' as const,
+              health: i === 1 && j === 3 ? ('fail' as const) : ('ok' as const),
+              at: at(j),
+              text: long(500, `${serviceName(i)} logged: `),
+            })),
+          }),
+        ),
+        broke: {
+          phase: { id: 'ph-01', label: long(500) },
+          after: { text: long(300, 'ph-00 finished '), at: at(40) },
+          what: long(400, 'ModuleNotFoundError: '),
+          error: { text: long(1000), at: at(35) },
+          since: at(35),
+          logs: { kind: 'function', name: serviceName(1) },
+        },
+        done: false,
+        unchecked: Array.from({ length: 40 }, () => long(300)),
+      };
+    }
+
+    it('a trace of 30 phases: valid, escaped (also its text), the break and its buttons kept', () => {
+      const r = trace(30);
+      const blocks = traceMessage(r);
+      expectValidMessage(blocks, traceFallback(r));
+      const text = mrkdwnTexts(blocks).join('\n');
+      expect(text).toContain('*Chain broke at ph-01');
+      expect(text).toContain('ModuleNotFoundError: ');
+      expect(actionIds(blocks)).toEqual([ids.openHeal, ids.openLogs]);
+      const phases = r.phases.map((p) => `*${p.id} · `);
+      const { named, more } = accounted(text, phases);
+      expect(named + more).toBeGreaterThanOrEqual(30);
     });
   });
 
@@ -492,12 +706,20 @@ describe('every view, from hostile data, as Slack would take it', () => {
 
   it('errors and usage echo what was typed without a live mention', () => {
     const typed = ['<!channel>', `2026-01-20 <@U123> <https://x|y> ${long(100)}`, `<!here> ${long(200)}`];
+    const config = loadPipeline('config/pipeline.example.yml');
     for (const text of typed) {
       const heal = parseHeal(text, 'America/New_York', now);
       const pipeline = parsePipelineCommand(`status ${text}`, 'America/New_York', now);
+      const trace = parsePipelineCommand(`trace ${text}`, 'America/New_York', now);
+      const logs = parsePipelineCommand(`logs x --since ${text}`, 'America/New_York', now);
+      // `/pipeline logs <component>` resolves the component against the configuration.
+      const component = resolveLogSource(config, text.split(' ')[0]!);
       for (const [outcome, help] of [
         [heal, usage.heal],
         [pipeline, usage.pipeline],
+        [trace, usage.pipeline],
+        [logs, usage.pipeline],
+        [component, usage.pipeline],
       ] as const) {
         expect(outcome.ok).toBe(false);
         if (outcome.ok) continue;

@@ -12,6 +12,7 @@ function harness(
 ) {
   const delivered: { at: number; state: string }[] = [];
   const logs: Record<string, unknown>[] = [];
+  const refused: { state: string; code: string | undefined }[] = [];
   const p = createPublisher<State>({
     key: (s) => s.id,
     older: (a, b) => a.version < b.version,
@@ -21,12 +22,13 @@ function harness(
     },
     classify: opts.classify ?? (() => ({ retry: true })),
     log: (line) => logs.push(line),
+    refused: (s, failure) => refused.push({ state: `${s.id}@${s.version}`, code: failure.code }),
     minIntervalMs: 1000,
     timeoutMs: 5000,
     backoff: { initialMs: 1000, maxMs: 8000 },
     now: () => Date.now(),
   });
-  return { p, delivered, logs };
+  return { p, delivered, logs, refused };
 }
 
 describe('coalescing publisher', () => {
@@ -126,5 +128,22 @@ describe('coalescing publisher', () => {
     await drained;
     await vi.advanceTimersByTimeAsync(10_000);
     expect(h.logs).toEqual([expect.objectContaining({ retry: false, code: 'invalid_blocks' })]);
+    // Handed over once, so the people watching the request can be told (issue 9, item 5).
+    expect(h.refused).toEqual([{ state: 'r1@1', code: 'invalid_blocks' }]);
+  });
+
+  it('hands nothing over for failures it retries', async () => {
+    let calls = 0;
+    const h = harness({
+      answer: () => {
+        calls += 1;
+        if (calls < 3) throw new Error('fatal_error');
+      },
+      classify: () => ({ retry: true, code: 'http_500' }),
+    });
+    h.p.publish({ id: 'r1', version: 1 });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(h.delivered.map((d) => d.state)).toEqual(['r1@1']);
+    expect(h.refused).toEqual([]);
   });
 });

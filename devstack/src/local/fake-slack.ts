@@ -935,8 +935,11 @@ export class FakeSlack extends EventEmitter<FakeSlackEvents> {
     await this.applyDelay('response_url');
     const fault = this.takeFault('response_url');
     if (fault) {
-      // A refusal of a response_url post is a 404 (as for an expired URL); transport faults keep their status.
-      const status = fault.status === 200 ? 404 : fault.status;
+      // A refused response_url post: 400 for content Slack cannot show (as the validation below answers,
+      // like an incoming webhook: slackapi/java-slack-sdk#1017), 404 otherwise (as for an expired URL);
+      // transport faults keep their status.
+      const status =
+        fault.status !== 200 ? fault.status : RESPONSE_CONTENT_ERRORS.has(fault.error) ? 400 : 404;
       return this.answer(
         res,
         'response_url',
@@ -1799,6 +1802,15 @@ function refusalError(refusal: MessageRefusal): ApiError {
 }
 
 /** `errors` lists the problems without the `[ERROR] ` prefix, as Slack's `invalid_blocks` answers do. */
+/** What a response_url answers with HTTP 400: a message it cannot show (see `validateMessage`). */
+const RESPONSE_CONTENT_ERRORS = new Set([
+  'invalid_blocks',
+  'msg_blocks_too_long',
+  'msg_too_long',
+  'invalid_arguments',
+  'no_text',
+]);
+
 function refusalBody(refusal: MessageRefusal): Json {
   const errors = refusal.messages.map((m) => m.replace(/^\[ERROR\] /, ''));
   return {

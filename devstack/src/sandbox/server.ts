@@ -224,7 +224,10 @@ export async function startSandboxWith(options: SandboxOptions): Promise<Sandbox
           }
           if (fault.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
           if (fault.status)
-            return send(res, googleError(fault.status, `sandbox fault injected into ${route.api}`));
+            return send(
+              res,
+              googleError(fault.status, fault.message ?? `sandbox fault injected into ${route.api}`),
+            );
         }
         return send(res, await route.handle(request, match));
       }

@@ -245,4 +245,6 @@ export interface Fault {
   hang?: boolean;
   /** Only the next N matching requests; unlimited when absent. */
   times?: number;
+  /** The error body's message with `status` (default: `sandbox fault injected into <api>`). */
+  message?: string;
 }

@@ -353,6 +353,17 @@ describe('response_url', () => {
     expect(fake.ephemerals(seedUsers.bob).map((m) => m.text)).toEqual(['done']);
   });
 
+  it('an injected refusal of the content is HTTP 400 with the code, and the use is not spent', async () => {
+    fake.failNext('response_url', 'invalid_blocks');
+    const url = fake.createResponseUrl({ channel: seedChannels.ops, user: seedUsers.bob });
+    const refused = await respond(url, { text: 'x', blocks: [] });
+    expect(refused.status).toBe(400);
+    expect(refused.json).toMatchObject({ ok: false, error: 'invalid_blocks' });
+    fake.failNext('response_url', 'expired_url');
+    expect((await respond(url, { text: 'y' })).status).toBe(404);
+    for (let i = 0; i < 5; i++) expect((await respond(url, { text: `use ${i}` })).status).toBe(200);
+  });
+
   it('can be rate limited like any endpoint', async () => {
     fake.failNext('response_url', 'ratelimited', { retryAfterSeconds: 3 });
     const url = fake.createResponseUrl({ channel: seedChannels.ops, user: seedUsers.bob });
