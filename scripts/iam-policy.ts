@@ -64,7 +64,15 @@ export function checkedDatasets(config: PipelineConfig): string[] {
   return [...datasets].sort();
 }
 
-export function iamPlan(config: PipelineConfig, accountId = 'pipeline-bot'): IamPlan {
+/**
+ * @param accountId the bot's service account id (`--account`)
+ * @param service the bot's own Cloud Run service (`--service`), the watch's target
+ */
+export function iamPlan(
+  config: PipelineConfig,
+  accountId = 'pipeline-bot',
+  service = 'pipeline-bot',
+): IamPlan {
   const { project, region } = config;
   const sa = `${accountId}@${project}.iam.gserviceaccount.com`;
   const member = `--member=serviceAccount:${sa}`;
@@ -82,7 +90,7 @@ export function iamPlan(config: PipelineConfig, accountId = 'pipeline-bot'): Iam
       ],
     },
     {
-      title: 'Status and deploy verification (read-only)',
+      title: 'Status, deploy verification, trace, logs and the watch (read-only)',
       commands: [
         onProject('roles/run.viewer'),
         onProject('roles/cloudfunctions.viewer'),
@@ -153,6 +161,31 @@ export function iamPlan(config: PipelineConfig, accountId = 'pipeline-bot'): Iam
         (s) =>
           `gcloud run services add-iam-policy-binding ${s} --region=${region} --project=${project} ${member} --role=roles/run.invoker`,
       ),
+    });
+  }
+  const watch = config.alerts?.scheduler;
+  if (watch) {
+    const own = new RegExp(
+      `^([a-z][a-z0-9-]{4,28}[a-z0-9])@${project.replace(/[.]/g, '\\.')}\\.iam\\.gserviceaccount\\.com$`,
+    );
+    sections.push({
+      title: `The watch (alerts.scheduler): run.invoker on the bot's service ${service} only, for Cloud Scheduler's OIDC caller`,
+      commands: [
+        ...watch.serviceAccounts.flatMap((email) => {
+          const id = own.exec(email)?.[1];
+          return id
+            ? [
+                `gcloud iam service-accounts create ${id} --project=${project} --display-name="Pipeline bot watch (Cloud Scheduler)"`,
+              ]
+            : [];
+        }),
+        // cloud.google.com/run/docs/triggering/using-scheduler: the job's service account invokes the service.
+        ...watch.serviceAccounts.map(
+          (email) =>
+            `gcloud run services add-iam-policy-binding ${service} --region=${region} --project=${project} --member=serviceAccount:${email} --role=roles/run.invoker`,
+        ),
+        `# Whoever creates the scheduler job needs roles/iam.serviceAccountUser on ${watch.serviceAccounts.join(', ')}; Cloud Scheduler's service agent needs roles/iam.serviceAccountTokenCreator there (granted in new projects). The bot needs nothing more: it checks the token against Google's public keys.`,
+      ],
     });
   }
   return { serviceAccount: sa, sections };

@@ -284,7 +284,7 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
   const value = parsed.data;
   const anySlack = value.SLACK_BOT_TOKEN ?? value.SLACK_SIGNING_SECRET ?? value.SLACK_APP_TOKEN;
   const production = value.K_SERVICE !== undefined || value.NODE_ENV === 'production';
-  if (production) refuseDemoInProduction(value);
+  if (production) refuseDemoInProduction(value, env.PIPELINE_CONFIG !== undefined);
   const demo = anySlack === undefined;
   if (!demo) {
     const missing: string[] = [];
@@ -304,7 +304,7 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
  * In production a missing secret is a broken deploy, not a newcomer: stop rather than start the
  * offline demo (which would answer no one), and never point a client at the sandbox.
  */
-function refuseDemoInProduction(value: z.infer<typeof envSchema>): void {
+function refuseDemoInProduction(value: z.infer<typeof envSchema>, pipelineConfigSet: boolean): void {
   const problems: string[] = [];
   const where =
     value.K_SERVICE !== undefined ? 'on Cloud Run (K_SERVICE is set)' : 'with NODE_ENV=production';
@@ -312,6 +312,16 @@ function refuseDemoInProduction(value: z.infer<typeof envSchema>): void {
   if (!value.SLACK_SIGNING_SECRET && !value.SLACK_APP_TOKEN)
     problems.push(`  - SLACK_SIGNING_SECRET: required ${where} (or SLACK_APP_TOKEN for Socket Mode)`);
   if (value.SANDBOX === '1') problems.push(`  - SANDBOX: the sandbox never runs ${where}; unset it`);
+  // The image carries the example YAML: a deploy that lost this variable would watch another project.
+  if (!pipelineConfigSet)
+    problems.push(`  - PIPELINE_CONFIG: required ${where} (the example pipeline is never assumed)`);
+  // The bot token and the bot's state must reach Slack and Firestore, never a fake or an emulator.
+  if (value.SLACK_API_URL !== undefined && !value.SLACK_API_URL.startsWith('https://'))
+    problems.push(`  - SLACK_API_URL: ${value.SLACK_API_URL} is not https://; unset it ${where}`);
+  for (const emulator of ['FIRESTORE_EMULATOR_HOST', 'PUBSUB_EMULATOR_HOST'] as const) {
+    if (value[emulator] !== undefined)
+      problems.push(`  - ${emulator}: an emulator never serves ${where}; unset it`);
+  }
   if (problems.length > 0) {
     throw new ConfigError(
       `the environment is invalid ${where} (the offline demo never starts there):\n${problems.join('\n')}`,

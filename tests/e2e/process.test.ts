@@ -4,6 +4,8 @@
  * whose YAML `endpoints` point at a sandbox started separately reads that sandbox's state, and
  * the terminal demo answers `/pipeline status`.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Firestore } from '@google-cloud/firestore';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +17,7 @@ import {
   botAgainstFakeSlack,
   freePort,
   pipelineYaml,
+  root,
   run,
   SECRET,
   seededSandbox,
@@ -115,6 +118,25 @@ describe('production refuses to start half-configured (exit 78, never the demo)'
         PIPELINE_CONFIG: file,
       },
       /endpoints\.cloudRun: http:\/\/127\.0\.0\.1:9 is plain http:\/\//,
+    );
+  });
+
+  it('with alerts that nothing would drive (no alerts.scheduler, no WATCH_INTERVAL_SECONDS)', async () => {
+    const file = pipelineYaml({
+      edit: (t) => {
+        const undriven = t.replace(/^ {2}scheduler:\n(?: {4}.*\n)+/m, '');
+        expect(undriven).not.toBe(t);
+        return undriven;
+      },
+    });
+    await refused(
+      {
+        K_SERVICE: 'pipeline-bot',
+        SLACK_BOT_TOKEN: 'xoxb-process-test',
+        SLACK_SIGNING_SECRET: SECRET,
+        PIPELINE_CONFIG: file,
+      },
+      /alerts\.scheduler: [^\n]*nothing would run the watch/,
     );
   });
 });
@@ -221,7 +243,13 @@ describe('a bot process pointed at a sandbox started separately', () => {
 });
 
 describe('the terminal demo', () => {
-  it('answers /pipeline status typed on stdin, and exits cleanly at end of input', async () => {
+  it('`npm start` with no credentials: the console answers, and /pipeline status typed on stdin; exits cleanly at end of input', async () => {
+    // What `npm start` runs (package.json), with no Slack variable at all.
+    const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts as Record<
+      string,
+      string
+    >;
+    expect(scripts.start).toBe('node --import tsx devstack/src/start.ts');
     const demo = run('devstack/src/start.ts', {
       // The demo's web console listens on PORT; the terminal reads stdin.
       PORT: String(await freePort()),
@@ -231,6 +259,10 @@ describe('the terminal demo', () => {
       PUBSUB_EMULATOR_HOST: pubsubHost(),
       GOOGLE_CLOUD_PROJECT: testProjectId(),
     });
+    const [, consoleUrl] = await demo.waitForStdout(/Console: (http:\/\/127\.0\.0\.1:\d+\/console)\n/);
+    const page = await fetch(consoleUrl!);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
     demo.child.stdin.write('/pipeline status 2026-01-20\n');
     await demo.waitForStdout(/Cloud Run services[\s\S]*nba-phase3-analytics-processors/);
     await demo.waitForStdout(/Players with predictions/);

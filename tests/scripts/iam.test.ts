@@ -63,7 +63,7 @@ describe('npm run iam', () => {
       `gcloud pubsub topics add-iam-policy-binding nba-phase2-reprocess --project=nba-props-platform ${SA} --role=roles/pubsub.publisher`,
     );
     const invokers = commands()
-      .filter((c) => c.includes('roles/run.invoker'))
+      .filter((c) => c.includes('roles/run.invoker') && c.includes(SA))
       .map((c) => c.split(' ')[4]);
     expect(invokers).toEqual([
       'nba-phase3-analytics-processors',
@@ -73,14 +73,41 @@ describe('npm run iam', () => {
   });
 
   it('leaves out what the config does not enable', () => {
-    const { selfHeal: _s, ...noSelfHeal } = config;
+    const { selfHeal: _s, alerts: _a, ...noSelfHeal } = config;
     const bare = {
       ...noSelfHeal,
       backfill: { ...config.backfill, targets: [] },
       phases: config.phases.map(({ trigger: _t, ...p }) => p),
     };
-    const titles = iamPlan(bare).sections.map((s) => s.title.split(/[ :(]/)[0]);
+    const titles = iamPlan(bare).sections.map((s) => s.title.split(/[ :(,]/)[0]);
     expect(titles).toEqual(['The', 'Status', 'Rollback']);
+  });
+
+  it('lets the watch’s Cloud Scheduler caller invoke the bot’s own service, and nothing else', () => {
+    const watch = iamPlan(config, 'pipeline-bot', 'ops-bot').sections.find((s) =>
+      s.title.startsWith('The watch'),
+    )!.commands;
+    const WATCH = 'pipeline-watch@nba-props-platform.iam.gserviceaccount.com';
+    expect(watch.filter((c) => !c.startsWith('#'))).toEqual([
+      'gcloud iam service-accounts create pipeline-watch --project=nba-props-platform --display-name="Pipeline bot watch (Cloud Scheduler)"',
+      `gcloud run services add-iam-policy-binding ops-bot --region=us-west2 --project=nba-props-platform --member=serviceAccount:${WATCH} --role=roles/run.invoker`,
+    ]);
+    // The watch's account appears nowhere else; an account of another project is bound, not created.
+    const sections = iamPlan(config).sections;
+    const elsewhere = sections
+      .filter((s) => !s.title.startsWith('The watch'))
+      .flatMap((s) => s.commands)
+      .filter((c) => c.includes(WATCH));
+    expect(elsewhere).toEqual([]);
+    const foreign = 'scheduler@other-project.iam.gserviceaccount.com';
+    const other = {
+      ...config,
+      alerts: { ...config.alerts!, scheduler: { ...config.alerts!.scheduler!, serviceAccounts: [foreign] } },
+    };
+    const cmds = iamPlan(other).sections.find((s) => s.title.startsWith('The watch'))!.commands;
+    expect(cmds.filter((c) => c.startsWith('gcloud'))).toEqual([
+      `gcloud run services add-iam-policy-binding pipeline-bot --region=us-west2 --project=nba-props-platform --member=serviceAccount:${foreign} --role=roles/run.invoker`,
+    ]);
   });
 
   it('prints the script from the command line', () => {
@@ -90,6 +117,20 @@ describe('npm run iam', () => {
       { encoding: 'utf8' },
     );
     expect(out).toBe(iamScript(iamPlan(config)));
+    const named = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'scripts/iam.ts',
+        '--config',
+        'config/pipeline.example.yml',
+        '--service',
+        'ops-bot',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(named).toBe(iamScript(iamPlan(config, 'pipeline-bot', 'ops-bot')));
     expect(out).toMatch(/^# Least privilege for pipeline-bot@nba-props-platform\.iam\.gserviceaccount\.com/);
   });
 });

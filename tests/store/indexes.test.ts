@@ -11,11 +11,16 @@ import { readFileSync } from 'node:fs';
 import type { Firestore } from '@google-cloud/firestore';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildState } from '../../src/app.js';
+import { loadPipeline } from '../../src/config.js';
+import { fingerprintOf } from '../../src/domain/alerts.js';
 import { makePlan } from '../../src/domain/plan.js';
+import type { IsoDate } from '../../src/domain/ports.js';
 import type { GuardedRequest, RequestState } from '../../src/domain/requests.js';
+import { buildAlerts } from '../../src/run.js';
 import { createFirestoreAlertStore } from '../../src/store/firestore-alerts.js';
 import { createFirestoreAuditLog, createFirestoreRequestStore } from '../../src/store/firestore-requests.js';
 import { createFirestorePlanDrafts } from '../../src/store/plan-drafts.js';
+import { DELIVERY_KEEP_MS, deliveryDocId } from '../../src/store/slack-deliveries.js';
 import { testFirestore } from '../helpers/firestore.js';
 
 interface Shape {
@@ -138,6 +143,19 @@ describe('firestore.indexes.json', () => {
   });
 });
 
+describe('docs/deploy.md', () => {
+  it('enables every TTL policy of firestore.indexes.json, and no other', () => {
+    const docs = readFileSync('docs/deploy.md', 'utf8');
+    const enabled = [
+      ...docs.matchAll(/gcloud firestore fields ttls update (\S+) --collection-group=(\S+) --enable-ttl/g),
+    ].map((m) => `${m[2]}.${m[1]}`);
+    const policies = file.fieldOverrides
+      .filter((o) => o.ttl)
+      .map((o) => `${o.collectionGroup}.${o.fieldPath}`);
+    expect(enabled.sort()).toEqual(policies.sort());
+  });
+});
+
 describe('TTL: old state is deleted by Firestore, audit kept longest', () => {
   const DAY = 86_400_000;
   const createdAt = new Date('2026-01-21T10:00:00.000Z');
@@ -219,5 +237,47 @@ describe('TTL: old state is deleted by Firestore, audit kept longest', () => {
     expect(await millis('guarded_requests', r.id)).toBe(createdAt.getTime() + 7 * DAY);
     expect(await millis('guarded_audit')).toBe(createdAt.getTime() + 30 * DAY);
     expect(await millis('plan_drafts', r.plan.hash)).toBe(createdAt.getTime() + 15 * 60_000);
+  });
+
+  it('writes the TTL field on Slack deliveries, alert groups and the digest’s claim, per the retention', async () => {
+    const clock = { now: () => createdAt };
+    const ttl = new Map(
+      file.fieldOverrides.filter((o) => o.ttl).map((o) => [o.collectionGroup, o.fieldPath]),
+    );
+    const retention = { requestsDays: 7, auditDays: 30, alertsDays: 3 };
+    const millisOf = (snap: { get(field: string): unknown }, collection: string) =>
+      (snap.get(ttl.get(collection)!) as { toMillis(): number } | undefined)?.toMillis();
+
+    // Through the composition root, as the bot builds them.
+    const { deliveries } = buildState(db, clock, { retention });
+    const key = `command:T0:ttl-${Date.now()}`;
+    expect(await deliveries.claim(key)).toBe('first');
+    const delivery = await db.collection('slack_deliveries').doc(deliveryDocId(key)).get();
+    expect(millisOf(delivery, 'slack_deliveries')).toBe(createdAt.getTime() + DELIVERY_KEEP_MS);
+
+    const config = { ...loadPipeline('config/pipeline.example.yml'), retention };
+    const alerts = buildAlerts(config, db, 'ttl-instance');
+    expect(alerts).toBeDefined();
+    const group = `ttl-${Date.now()}`;
+    const date = '2026-01-20' as IsoDate;
+    const finding = {
+      fingerprint: fingerprintOf({ component: 'p3', kind: 'missing-data', date }),
+      group,
+      component: 'p3',
+      kind: 'missing-data',
+      date,
+      severity: 'fail' as const,
+      message: 'p3 has no rows',
+    };
+    await alerts!.store.evaluate(group, [finding], { id: 'tick-0', now: createdAt });
+    const stored = await db.collection('alert_groups').where('id', '==', group).get();
+    expect(stored.docs).toHaveLength(1);
+    expect(millisOf(stored.docs[0]!, 'alert_groups')).toBe(createdAt.getTime() + 3 * DAY);
+
+    const day = `digest-${group}`;
+    expect(await alerts!.store.claimDigest(day, createdAt)).toBe(true);
+    const digest = await db.collection('alert_groups').where('digest', '==', day).get();
+    expect(digest.docs).toHaveLength(1);
+    expect(millisOf(digest.docs[0]!, 'alert_groups')).toBe(createdAt.getTime() + 3 * DAY);
   });
 });
