@@ -14,22 +14,79 @@ const movedKeys: Record<string, string> = {
 };
 
 export function describeIssues(source: string, error: z.ZodError, schema?: z.ZodType, raw?: unknown): string {
-  const lines = error.issues.flatMap((issue) => {
-    const where = whichComponent(issue.path, raw);
-    if (issue.code === 'unrecognized_keys' && schema) {
-      const known = keysAt(schema, issue.path, raw);
-      return issue.keys.map((key) => {
-        const path = [...issue.path, key].join('.');
-        const meant = closest(key, known);
-        const moved = issue.path.length === 0 ? movedKeys[String(key)] : undefined;
-        if (moved) return `  - ${path}: no longer a section; each entry is now one of ${moved}`;
-        return `  - ${path}${where}: unknown key${meant ? ` (did you mean \`${meant}\`?)` : ''}; known keys here: ${known.join(', ')}`;
-      });
-    }
-    const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-    return [`  - ${path}${where}: ${issue.message}`];
-  });
+  const lines = error.issues.flatMap((issue) => describeIssue(issue, schema, raw));
   return `${source} is invalid:\n${lines.join('\n')}`;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType | undefined, raw: unknown): string[] {
+  const where = whichComponent(issue.path, raw);
+  if (issue.code === 'unrecognized_keys' && schema) {
+    const known = keysAt(schema, issue.path, raw);
+    return issue.keys.map((key) => {
+      const path = [...issue.path, key].join('.');
+      const meant = closest(key, known);
+      const moved = issue.path.length === 0 ? movedKeys[String(key)] : undefined;
+      if (moved) return `  - ${path}: no longer a section; each entry is now one of ${moved}`;
+      return `  - ${path}${where}: unknown key${meant ? ` (did you mean \`${meant}\`?)` : ''}; known keys here: ${known.join(', ')}`;
+    });
+  }
+  const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+  if (issue.code === 'invalid_union') {
+    const lines = describeUnion(issue, schema, raw);
+    if (lines) return lines;
+    // A discriminator that is no option: the option that was probably meant.
+    const options = (issue as { options?: unknown[] }).options?.map(String) ?? [];
+    const value = valueAt(raw, issue.path);
+    const meant = typeof value === 'string' ? closest(value, options) : undefined;
+    if (meant) return [`  - ${path}${where}: ${issue.message} (did you mean \`${meant}\`?)`];
+  }
+  return [`  - ${path}${where}: ${issue.message}`];
+}
+
+/**
+ * A union of strict objects (`expect: { equals | min | equalsQuery | minQuery }`): zod says only
+ * "Invalid input". When one option fits the keys given, its own issues; when a key fits no
+ * option, that key as unknown with the one meant; otherwise (none given, or keys of different
+ * options) which ones may be given.
+ */
+function describeUnion(
+  issue: z.core.$ZodIssueInvalidUnion,
+  schema: z.ZodType | undefined,
+  raw: unknown,
+): string[] | undefined {
+  const branches = issue.errors;
+  if (!schema || branches.length === 0) return undefined;
+  const unrecognized = (b: z.core.$ZodIssue[]) =>
+    b.flatMap((i) => (i.code === 'unrecognized_keys' && i.path.length === 0 ? i.keys : []));
+  const fitting = branches.filter((b) => unrecognized(b).length === 0);
+  const [only] = fitting;
+  if (fitting.length === 1 && only) {
+    return only.flatMap((i) => describeIssue({ ...i, path: [...issue.path, ...i.path] }, schema, raw));
+  }
+  const everywhere = unrecognized(branches[0] ?? []).filter((k) =>
+    branches.every((b) => unrecognized(b).includes(k)),
+  );
+  if (fitting.length === 0 && everywhere.length > 0) {
+    return describeIssue(
+      { code: 'unrecognized_keys', keys: everywhere, path: issue.path, input: {}, message: '' },
+      schema,
+      raw,
+    );
+  }
+  const known = keysAt(schema, issue.path, raw);
+  if (known.length === 0) return undefined;
+  const path = issue.path.join('.') || '(root)';
+  return [`  - ${path}${whichComponent(issue.path, raw)}: exactly one of ${known.join(', ')}`];
+}
+
+/** The YAML's value at `path`, if there is one. */
+function valueAt(raw: unknown, path: PropertyKey[]): unknown {
+  let v = raw;
+  for (const key of path) {
+    if (!v || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
 }
 
 /** ` (service nba-phase6-export)` for a path into `components`: an index alone says little. */

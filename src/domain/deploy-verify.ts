@@ -60,6 +60,8 @@ export interface VerifyPorts {
 const crashKinds: ReadonlySet<SignatureKind> = new Set(['crash', 'out-of-memory', 'import-error']);
 /** What the functions' import check looks for (validated at config load: at least one exists). */
 const importKinds: ReadonlySet<SignatureKind> = new Set(['import-error']);
+/** A function that loads but then crashes or runs out of memory since its update. */
+const runtimeKinds: ReadonlySet<SignatureKind> = new Set(['crash', 'out-of-memory']);
 
 function crashLines(
   groups: Probe<ErrorGroup[]>,
@@ -180,7 +182,7 @@ export function verifyService(
   return verdict;
 }
 
-/** A function: ACTIVE, on its configured trigger, no deploy errors, no import errors, 5xx under limits. */
+/** A function: ACTIVE, on its configured trigger, no deploy errors, no import errors or crashes, 5xx under limits. */
 export function verifyFunction(
   component: ComponentOf<'function'>,
   f: Probe<FunctionState>,
@@ -222,6 +224,7 @@ export function verifyFunction(
     });
   }
   checks.push({ ...crashLines(logs, config, importKinds), label: 'Import errors' });
+  checks.push(crashLines(logs, config, runtimeKinds));
   checks.push(serverErrorCheck(name, fiveXx, component.serverErrorPercent));
   return { kind: 'function', name, link, checks, health: worst(checks.map((c) => c.health)) };
 }

@@ -1,7 +1,13 @@
 /** The status report as a Slack message. Pure: data in, Block Kit out. */
 import type { KnownBlock } from '@slack/types';
 import { type LogSource, type LogSourceKind, logSourceKinds } from '../domain/logs-query.js';
-import type { ReportLine, ReportSection, StatusReport } from '../domain/status.js';
+import {
+  type ReportLine,
+  type ReportSection,
+  type Severity,
+  type StatusReport,
+  summaryOrder,
+} from '../domain/status.js';
 import { actions as ids } from '../ids.js';
 import {
   actions,
@@ -46,13 +52,18 @@ function lineText(l: ReportLine): string {
 }
 
 /**
- * A section's lines, problems first; healthy lines beyond a handful are summarized
+ * A section's lines, problems first (worst first); healthy lines beyond a handful are summarized
  * ("and 42 more healthy") so a pipeline of any size fits a section.
  */
 function sectionText(s: ReportSection): string {
   const title = `*${escLine(s.title, 100)}*`;
   if (s.lines.length === 0) return `${title}\n_${esc(s.empty ?? 'nothing to show')}_`;
-  const bad = s.lines.filter((l) => l.health !== 'ok');
+  // Failures, then unknowns, then warnings (as the summary): a cut never hides a failure behind a warning.
+  const bad = s.lines
+    .filter((l): l is ReportLine & { health: Severity } => l.health !== 'ok')
+    .map((l, i) => ({ l, i }))
+    .sort((x, y) => summaryOrder[x.l.health] - summaryOrder[y.l.health] || x.i - y.i)
+    .map(({ l }) => l);
   const good = s.lines.filter((l) => l.health === 'ok');
   const showGood = bad.length + good.length <= 12 ? good.length : Math.max(0, 6 - bad.length);
   const lines = [...bad, ...good.slice(0, showGood)].map(lineText);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import {
   alertChannel,
   assertProductionPipeline,
@@ -8,6 +9,7 @@ import {
   loadEnv,
   loadPipeline,
   parsePipeline,
+  pipelineSchema,
 } from '../../src/config.js';
 
 const example = readFileSync('config/pipeline.example.yml', 'utf8');
@@ -82,6 +84,92 @@ describe('pipeline configuration', () => {
     const inArray = example.replace('label: Missing module,', 'lable: Missing module,');
     expect(() => parsePipeline(inArray, 'p.yml')).toThrowError(
       /- crashSignatures\.1\.lable: unknown key \(did you mean `label`\?\)/,
+    );
+  });
+
+  it('is as strict in the sections added later: alerts, retention, limits, bigquery, endpoints', () => {
+    const cases: [string, RegExp][] = [
+      [
+        example.replace('  groupBy: date', '  groupby: date'),
+        /- alerts\.groupby: unknown key \(did you mean `groupBy`\?\); known keys here: channel, groupBy,/,
+      ],
+      [
+        example.replace('    audience:', '    audiance:'),
+        /- alerts\.scheduler\.audiance: unknown key \(did you mean `audience`\?\)/,
+      ],
+      [
+        example.replace('requestsDays: 90', 'requestDays: 90'),
+        /- retention\.requestDays: unknown key \(did you mean `requestsDays`\?\); known keys here: requestsDays, auditDays, alertsDays/,
+      ],
+      [
+        `${example.replace(/\nretention:.*\n/, '\n')}\nretension: { auditDays: 400 }\n`,
+        /- retension: unknown key \(did you mean `retention`\?\)/,
+      ],
+      [
+        `${example}\nlimits: { callDeadlinMs: 5000 }\n`,
+        /- limits\.callDeadlinMs: unknown key \(did you mean `callDeadlineMs`\?\)/,
+      ],
+      [
+        example.replace('  location: US', '  locaton: US'),
+        /- bigquery\.locaton: unknown key \(did you mean `location`\?\)/,
+      ],
+      [
+        `${example}\nendpoints: { bigQuery: https://bigquery.example.com }\n`,
+        /- endpoints\.bigQuery: unknown key \(did you mean `bigquery`\?\)/,
+      ],
+    ];
+    for (const [text, message] of cases) expect(() => parsePipeline(text, 'p.yml')).toThrowError(message);
+  });
+
+  it("README's configuration examples use only keys the strict schema knows, and show every kind and section", () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const docs = readme.slice(
+      readme.indexOf('## Configuration'),
+      readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1),
+    );
+    const blocks = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)].map(
+      (m) => parseYaml(m[1]!) as Record<string, unknown>,
+    );
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const b of blocks) {
+      const r = pipelineSchema.partial().safeParse(b);
+      expect(r.error?.issues ?? [], JSON.stringify(b).slice(0, 80)).toEqual([]);
+    }
+    const kinds = blocks
+      .flatMap((b) => (b.components as { kind: string }[] | undefined) ?? [])
+      .map((c) => c.kind);
+    expect([...new Set(kinds)].sort()).toEqual(
+      ['deadLetter', 'function', 'job', 'runHistory', 'schedulerJob', 'service', 'table'].sort(),
+    );
+    const sections = new Set(blocks.flatMap((b) => Object.keys(b)));
+    for (const key of ['phases', 'crashSignatures', 'bigquery', 'alerts', 'retention', 'limits']) {
+      expect(sections.has(key), key).toBe(true);
+    }
+  });
+
+  it('names the key in a union of forms (a data check’s expect) and the kind that was meant', () => {
+    const expect2 = (replacement: string) =>
+      example.replace(
+        /( {4}expect:\n {6})minQuery: [^\n]*(\n {2}- id: prediction_players)/,
+        `$1${replacement}$2`,
+      );
+    expect(expect2('minQuery: x')).not.toBe(example);
+    expect(() => parsePipeline(expect2('minQuerry: x'), 'p.yml')).toThrowError(
+      /- dataChecks\.2\.expect\.minQuerry: unknown key \(did you mean `minQuery`\?\); known keys here: equals, equalsQuery, min, minQuery/,
+    );
+    // The keys name one form: that form's own error.
+    expect(() => parsePipeline(expect2('equals: seven'), 'p.yml')).toThrowError(
+      /- dataChecks\.2\.expect\.equals: Invalid input: expected number/,
+    );
+    expect(() => parsePipeline(expect2('equals: 1\n      min: 2'), 'p.yml')).toThrowError(
+      /- dataChecks\.2\.expect: exactly one of equals, equalsQuery, min, minQuery/,
+    );
+    const kind = example.replace(
+      '{ kind: job, name: nba-raw-backfill }',
+      '{ kind: jobs, name: nba-raw-backfill }',
+    );
+    expect(() => parsePipeline(kind, 'p.yml')).toThrowError(
+      /- components\.\d+\.kind \(jobs nba-raw-backfill\): Invalid discriminator value\..* \(did you mean `job`\?\)/,
     );
   });
 
@@ -198,7 +286,10 @@ describe('environment', () => {
   it('needs no signing secret in Socket Mode (the app token authenticates), in production too', () => {
     const socket = { SLACK_BOT_TOKEN: 'xoxb-1-2', SLACK_APP_TOKEN: 'xapp-1-2' };
     expect(loadEnv(socket)).toMatchObject({ socketMode: true, demo: false });
-    expect(loadEnv({ ...socket, K_SERVICE: 'bot' })).toMatchObject({ socketMode: true, production: true });
+    expect(loadEnv({ ...socket, K_SERVICE: 'bot', PIPELINE_CONFIG: 'p.yml' })).toMatchObject({
+      socketMode: true,
+      production: true,
+    });
     // Without the app token the secret is still required there.
     expect(() => loadEnv({ K_SERVICE: 'bot', SLACK_BOT_TOKEN: 'xoxb-1' })).toThrowError(
       /SLACK_SIGNING_SECRET: required on Cloud Run/,
@@ -217,10 +308,39 @@ describe('environment', () => {
     expect(() => loadEnv({ NODE_ENV: 'production', SLACK_BOT_TOKEN: 'xoxb-1' })).toThrowError(
       /SLACK_SIGNING_SECRET: required with NODE_ENV=production/,
     );
-    const full = { K_SERVICE: 'bot', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'secret-123' };
+    const full = {
+      K_SERVICE: 'bot',
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_SIGNING_SECRET: 'secret-123',
+      PIPELINE_CONFIG: '/etc/pipeline/pipeline.yml',
+    };
     expect(() => loadEnv({ ...full, SANDBOX: '1' })).toThrowError(/SANDBOX: the sandbox never runs/);
     expect(loadEnv(full)).toMatchObject({ production: true, demo: false });
     expect(loadEnv({ NODE_ENV: 'development' })).toMatchObject({ production: false, demo: true });
+  });
+
+  it('in production never assumes the example pipeline, a fake Slack or an emulator', () => {
+    const full = {
+      NODE_ENV: 'production',
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_SIGNING_SECRET: 'secret-123',
+      PIPELINE_CONFIG: '/etc/pipeline/pipeline.yml',
+    };
+    const { PIPELINE_CONFIG: _, ...unset } = full;
+    expect(() => loadEnv(unset)).toThrowError(/PIPELINE_CONFIG: required with NODE_ENV=production/);
+    expect(() => loadEnv({ ...full, SLACK_API_URL: 'http://127.0.0.1:9/api/' })).toThrowError(
+      /SLACK_API_URL: http:\/\/127\.0\.0\.1:9\/api\/ is not https:\/\//,
+    );
+    expect(() => loadEnv({ ...full, FIRESTORE_EMULATOR_HOST: '127.0.0.1:8080' })).toThrowError(
+      /FIRESTORE_EMULATOR_HOST: an emulator never serves/,
+    );
+    expect(() => loadEnv({ ...full, PUBSUB_EMULATOR_HOST: '127.0.0.1:8085' })).toThrowError(
+      /PUBSUB_EMULATOR_HOST: an emulator never serves/,
+    );
+    expect(loadEnv({ ...full, SLACK_API_URL: 'https://slack.com/api/' })).toMatchObject({ production: true });
+    // Outside production the stand-ins stay allowed: the tests and the bench run the build that way.
+    const { NODE_ENV: __, ...dev } = { ...full, FIRESTORE_EMULATOR_HOST: 'h:1', SLACK_API_URL: 'http://h/' };
+    expect(loadEnv(dev)).toMatchObject({ production: false });
   });
 
   it('refuses plain http:// endpoints in production only', () => {
@@ -254,7 +374,12 @@ describe('environment', () => {
     );
     expect(() => withAlerts('  groupby: date\n')).toThrowError(/groupby/);
     const undriven = withAlerts('  groupBy: date\n');
-    const env = loadEnv({ K_SERVICE: 'bot', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'secret-123' });
+    const env = loadEnv({
+      K_SERVICE: 'bot',
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_SIGNING_SECRET: 'secret-123',
+      PIPELINE_CONFIG: 'p.yml',
+    });
     expect(() => assertWatchDriven(undriven, env, 'p.yml')).toThrowError(
       /alerts\.scheduler: .*nothing would run the watch/,
     );

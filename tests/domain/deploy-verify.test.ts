@@ -45,6 +45,24 @@ describe('deploy-verify', () => {
     expect((await verifyDeploys(ports, other, { target: 'one', name: FN }, now)).verdict).toBe('PASS');
   });
 
+  it('fails a function that crashed or ran out of memory since its update, like a service', async () => {
+    const oom: ErrorGroup = {
+      ...importError,
+      signature: 'out-of-memory',
+      count: 2,
+      sample: 'Memory limit of 256 MiB exceeded',
+    };
+    const ports = fakePorts({
+      logs: { errorsSince: async (_since, sources) => ok(sources.includes(FN) ? [oom] : []) },
+    });
+    const r = await verifyDeploys(ports, config, { target: 'one', name: FN }, now);
+    expect(r.verdict).toBe('FAIL');
+    expect(r.reasons).toEqual([`${FN}: crash logs: 2 × Out of memory`]);
+    const checks = r.targets[0]!.checks;
+    expect(checks.find((c) => c.label === 'Import errors')!.health).toBe('ok');
+    expect(checks.find((c) => c.label === 'Crash logs')!.health).toBe('fail');
+  });
+
   it("takes a service's 5xx thresholds from its component, and says when all traffic is on an older revision", async () => {
     const svc = 'nba-phase6-export';
     const ports = fakePorts({

@@ -84,6 +84,22 @@ describe('each component kind on its own line', () => {
     expect(failed.lines).toHaveLength(1);
     expect(failed.lines[0]).toMatchObject({ health: 'fail', title: 'BdlBoxscoresProcessor' });
     expect(r.problems).toContain('BdlBoxscoresProcessor: failed: 403 Access Denied');
+    // A whole traceback in the error field: the line that says what went wrong (issue 10).
+    const traceback = [
+      'Traceback (most recent call last):',
+      '  File "/app/processors/bdl.py", line 88, in run',
+      '    self.load(rows)',
+      'google.api_core.exceptions.Forbidden: 403 Access Denied: Table nba_raw.bdl_player_boxscores',
+    ].join('\n');
+    const r3 = await buildStatusReport(
+      fakePorts({ runHistory: fakeRunHistory([{ ...failedRun, error: traceback }]) }),
+      config,
+      date,
+      now,
+    );
+    expect(r3.problems).toContain(
+      'BdlBoxscoresProcessor: failed: google.api_core.exceptions.Forbidden: 403 Access Denied: Table nba_raw.bdl_player_boxscores',
+    );
     const retried = { ...failedRun, id: 'phase2_y', status: 'success', startedAt: minutesAgo(5) };
     const r2 = await buildStatusReport(
       fakePorts({ runHistory: fakeRunHistory([failedRun, retried]) }),
@@ -208,6 +224,50 @@ describe('each component kind on its own line', () => {
       now,
     );
     expect(line(r2, 'nba-phase6-export').health).toBe('ok');
+    // Nor the report's: the verdict and the Errors section agree with the line (issue 10).
+    expect(r2.verdict).toBe('ok');
+    expect(r2.counts).toEqual({ fail: 0, unknown: 0, warn: 0 });
+    const past = line(r2, 'nba-phase6-export · Out of memory', 'errors');
+    expect(past.health).toBe('ok');
+    expect(past.detail).toContain('from a revision no longer serving');
+    expect(line(r, 'nba-phase6-export · Out of memory', 'errors').health).toBe('fail');
+  });
+
+  it('a service Cloud Run could not describe still carries what its logs and 5xx say', async () => {
+    const oom: ErrorGroup = {
+      source: 'nba-phase6-export',
+      signature: 'out-of-memory',
+      count: 5,
+      revisions: ['nba-phase6-export-00010-abc'],
+      sample: 'Memory limit of 512 MiB exceeded with 531 MiB used.',
+      firstSeen: minutesAgo(20),
+      lastSeen: minutesAgo(3),
+    };
+    const r = await buildStatusReport(
+      fakePorts({
+        cloudRun: { getService: async () => fail('unavailable', '503'), listRevisions: async () => ok([]) },
+        logs: { errorsSince: async () => ok([oom]) },
+        monitoring: {
+          ...fakePorts().monitoring,
+          serverErrorShare: async (names) =>
+            ok(Object.fromEntries(names.map((n) => [n, n === 'prediction-coordinator' ? 0.2 : 0]))),
+        },
+      }),
+      config,
+      date,
+      now,
+    );
+    const l = line(r, 'nba-phase6-export', 'services');
+    expect(l.health).toBe('fail');
+    expect(l.detail).toMatch(/API unavailable: 503 · 5× Out of memory in the last 30 min/);
+    expect(line(r, 'prediction-coordinator', 'services')).toMatchObject({ health: 'fail' });
+    expect(line(r, 'prediction-coordinator', 'services').detail).toContain('20% 5xx in the last hour');
+    expect(line(r, 'nba-phase2-raw-processors', 'services').health).toBe('unknown');
+    expect(r.verdict).toBe('fail');
+    expect(r.summary.slice(0, 2).map((e) => e.component)).toEqual([
+      'prediction-coordinator',
+      'nba-phase6-export',
+    ]);
   });
 
   it('all traffic on an older revision is said so, not called a split', async () => {
@@ -265,6 +325,7 @@ describe('summary', () => {
     );
     // Both scheduler jobs paused, the five functions unreadable, one check failing.
     expect(r.counts).toEqual({ fail: 1, unknown: 5, warn: 2 });
+    expect(r.verdict).toBe('fail');
     expect(r.summary[0]).toMatchObject({
       severity: 'fail',
       component: 'Games with box scores',

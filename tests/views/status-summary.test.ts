@@ -105,6 +105,21 @@ describe('status summary', () => {
     ]);
   });
 
+  it('in a section too, failures come before warnings, so a cut never hides one behind a warning', () => {
+    const lines: [Severity, string][] = [
+      ...Array.from({ length: 12 }, (_, i): [Severity, string] => ['warn', `w${i}`]),
+      ...Array.from({ length: 12 }, (_, i): [Severity, string] => ['fail', `f${i}`]),
+    ];
+    const blocks = statusMessage(report(lines), { withActions: true }) as Block[];
+    const services = blocks.find((b) => b.text?.text.startsWith('*Cloud Run services*'))!.text!.text;
+    const rows = services.split('\n').slice(1);
+    const names = rows.flatMap((r) => /^:\w+: (\w\d+) /.exec(r)?.[1] ?? []);
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.length).toBeLessThan(24);
+    expect(names.slice(0, 12)).toEqual(Array.from({ length: Math.min(12, names.length) }, (_, i) => `f${i}`));
+    expect(rows.at(-1)).toMatch(/…and \d+ more/);
+  });
+
   it('an all-clear report has no summary', () => {
     const r = report([]);
     expect(verdictOf(statusMessage(r))).toBe(':large_green_circle: *All clear*');

@@ -22,6 +22,8 @@ describe('breakdown scenario', () => {
     expect(loadEnv({ SANDBOX_SCENARIO: 'breakdown' }).SANDBOX_SCENARIO).toBe('breakdown');
     expect(() => loadEnv({ SANDBOX_SCENARIO: 'meltdown' })).toThrowError(/SANDBOX_SCENARIO/);
     expect(scenarioNames).toContain('breakdown');
+    // The product's env schema cannot import devstack: its copy of the list must not drift.
+    for (const name of scenarioNames) expect(loadEnv({ SANDBOX_SCENARIO: name }).SANDBOX_SCENARIO).toBe(name);
   });
 
   it('is selected through the control API, an unknown name refused', async () => {

@@ -21,6 +21,10 @@ export function signatureOf(g: ErrorGroup, signatures: CrashSignature[]): CrashS
   return g.signature ? signatures.find((s) => s.id === g.signature) : undefined;
 }
 
+/** Whether a group was logged by a revision that matters (a group that names none always does). */
+export const fromRelevantRevision = (g: ErrorGroup, relevant: (revision: string) => boolean): boolean =>
+  !g.revisions?.length || g.revisions.some(relevant);
+
 /**
  * The findings of `component`'s own error groups. `relevant` drops groups from revisions that
  * no longer matter (a revision rolled back from), when the groups say which revision logged them.
@@ -36,7 +40,7 @@ export function logFindings(
   const window = formatMinutes(minutes);
   return groups
     .filter((g) => g.source === component)
-    .filter((g) => !g.revisions?.length || g.revisions.some(relevant))
+    .filter((g) => fromRelevantRevision(g, relevant))
     .map((g) => {
       const sig = signatureOf(g, signatures);
       const what = sig ? sig.label : g.count === 1 ? 'error' : 'errors';
@@ -49,12 +53,17 @@ export function logFindings(
     });
 }
 
-/** The Errors section: one line per group, largest first. Its findings are on the components' lines. */
+/**
+ * The Errors section: one line per group, largest first. Its findings are on the components'
+ * lines; a group no component line counts (`counted`: logged by a revision that no longer
+ * serves) is listed as past, not red, so the section never says more than the verdict.
+ */
 export function errorLines(
   errors: Probe<ErrorGroup[]>,
   signatures: CrashSignature[],
   w: Where,
   now: Date,
+  counted: (g: ErrorGroup) => boolean = () => true,
 ): ReportLine[] {
   if (!errors.ok) {
     const message = describeFailure(errors.error);
@@ -72,10 +81,11 @@ export function errorLines(
     .sort((a, b) => b.count - a.count)
     .map((g) => {
       const sig = signatureOf(g, signatures);
+      const live = counted(g);
       return {
-        health: sig ? severityOf[sig.kind] : 'warn',
+        health: live ? (sig ? severityOf[sig.kind] : 'warn') : 'ok',
         title: `${g.source}${sig ? ` · ${sig.label}` : ''}`,
-        detail: `${g.count}× · last ${ago(g.lastSeen, now)} · \`${g.sample.slice(0, 200)}\``,
+        detail: `${g.count}× · last ${ago(g.lastSeen, now)}${live ? '' : ' · from a revision no longer serving'} · \`${g.sample.slice(0, 200)}\``,
         link: links.logs(w, g.source),
       };
     });

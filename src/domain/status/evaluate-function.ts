@@ -44,8 +44,10 @@ export function evaluateFunction(
   ctx: FunctionContext,
 ): ReportLine {
   const link = links.function(ctx.w, c.name);
+  const share = serverErrorFinding(c.name, 'function', ctx.share, c.serverErrorPercent);
+  const logs = logFindings(c.name, 'function', ctx.errors, ctx.signatures, ctx.recentErrorsMinutes);
   if (!p.ok) {
-    return unreadLine(c.name, 'function', p.error, link);
+    return unreadLine(c.name, 'function', p.error, link, [...share, ...logs]);
   }
   const f = p.value;
   const findings: Finding[] = [];
@@ -58,7 +60,6 @@ export function evaluateFunction(
     const severity = f.state === 'ACTIVE' ? 'warn' : 'fail';
     findings.push(finding(severity, c.name, 'function', errors.map((m) => m.message).join('; ')));
   }
-  findings.push(...serverErrorFinding(c.name, 'function', ctx.share, c.serverErrorPercent));
-  findings.push(...logFindings(c.name, 'function', ctx.errors, ctx.signatures, ctx.recentErrorsMinutes));
+  findings.push(...share, ...logs);
   return lineOf(c.name, `${f.state} · ${shortRevision(c.name, f.revision)}`, findings, link);
 }

@@ -3,6 +3,7 @@
  * processor) ended in the failed status, with the error message the run wrote.
  */
 import type { PipelineConfig } from '../../config.js';
+import { exceptionLine } from '../exception-line.js';
 import { links, type Where } from '../links.js';
 import type { RunRecord } from '../ports.js';
 import type { Probe } from '../result.js';
@@ -53,7 +54,8 @@ export function failedRunLines(runs: Probe<RunRecord[]>, rh: RunHistory, w: Wher
     lineOf(
       r.processor,
       `${r.date} · started ${ago(r.startedAt, now)} · \`${r.id}\``,
-      [finding('fail', r.processor, 'runHistory', `failed${r.error ? `: ${r.error}` : ''}`)],
+      // A processor may write its whole traceback: the line that says what went wrong.
+      [finding('fail', r.processor, 'runHistory', `failed${r.error ? `: ${exceptionLine(r.error)}` : ''}`)],
       link,
     ),
   );

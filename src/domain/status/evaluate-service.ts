@@ -53,14 +53,22 @@ function trafficFinding(s: ServiceState, rev: (r: string | undefined) => string)
   return [finding('warn', s.name, 'service', `traffic split: ${split}`)];
 }
 
+/** The revisions whose errors are the service's problem now: those serving, and the one just deployed. */
+export function liveRevisions(s: ServiceState): Set<string | undefined> {
+  return new Set([...s.servingShares.map((x) => x.revision), s.latestCreatedRevision]);
+}
+
 export function evaluateService(
   c: ComponentOf<'service'>,
   p: Probe<ServiceState>,
   ctx: ServiceContext,
 ): ReportLine {
   const link = links.service(ctx.w, c.name);
+  const share = serverErrorFinding(c.name, 'service', ctx.share, c.serverErrorPercent);
   if (!p.ok) {
-    return unreadLine(c.name, 'service', p.error, link);
+    // Which revisions serve is unknown: every error group of the service counts.
+    const logs = logFindings(c.name, 'service', ctx.errors, ctx.signatures, ctx.recentErrorsMinutes);
+    return unreadLine(c.name, 'service', p.error, link, [...share, ...logs]);
   }
   const s = p.value;
   const rev = (r: string | undefined) => shortRevision(c.name, r);
@@ -78,9 +86,9 @@ export function evaluateService(
     findings.push(finding('fail', c.name, 'service', stale ? text : `not ready: ${text}`));
   }
   findings.push(...trafficFinding(s, rev));
-  findings.push(...serverErrorFinding(c.name, 'service', ctx.share, c.serverErrorPercent));
+  findings.push(...share);
   // Errors of the revisions that serve or were just deployed; not of one rolled back from.
-  const live = new Set([...s.servingShares.map((x) => x.revision), s.latestCreatedRevision]);
+  const live = liveRevisions(s);
   findings.push(
     ...logFindings(c.name, 'service', ctx.errors, ctx.signatures, ctx.recentErrorsMinutes, (r) =>
       live.has(r),

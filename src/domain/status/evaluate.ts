@@ -6,16 +6,16 @@
 import type { PipelineConfig } from '../../config.js';
 import { componentsOf } from '../components.js';
 import type { Where } from '../links.js';
-import type { IsoDate } from '../ports.js';
+import type { ErrorGroup, IsoDate } from '../ports.js';
 import { fail, type Probe } from '../result.js';
 import { evaluateCheck } from './evaluate-check.js';
 import { evaluateDeadLetter } from './evaluate-dead-letter.js';
-import { errorLines } from './evaluate-errors.js';
+import { errorLines, fromRelevantRevision } from './evaluate-errors.js';
 import { evaluateFunction } from './evaluate-function.js';
 import { evaluateJob } from './evaluate-job.js';
 import { failedRunLines, stuckRunLines } from './evaluate-run-history.js';
 import { evaluateSchedulerJob } from './evaluate-scheduler.js';
-import { evaluateService } from './evaluate-service.js';
+import { evaluateService, liveRevisions } from './evaluate-service.js';
 import { evaluateTable } from './evaluate-table.js';
 import type { StatusFacts } from './gather.js';
 import {
@@ -120,6 +120,16 @@ function deadLetterSection(config: PipelineConfig, facts: StatusFacts, now: Date
   return [section('dlq', 'Dead-letter backlog', lines)];
 }
 
+/** Whether a service's line counted an error group: not when a revision it no longer serves logged it. */
+function countedOnItsLine(facts: StatusFacts): (g: ErrorGroup) => boolean {
+  const live = new Map<string, Set<string | undefined>>();
+  for (const [name, p] of facts.services) if (p.ok) live.set(name, liveRevisions(p.value));
+  return (g) => {
+    const revisions = live.get(g.source);
+    return !revisions || fromRelevantRevision(g, (r) => revisions.has(r));
+  };
+}
+
 /** Every line that is not ok, failures first, then unknowns, then warnings (stable within each). */
 export function summarize(sections: ReportSection[]): SummaryEntry[] {
   const entries = sections.flatMap((s) =>
@@ -155,7 +165,7 @@ export function evaluateStatus(
     section(
       'errors',
       `Errors, last ${formatMinutes(config.limits.recentErrorsMinutes)}`,
-      errorLines(facts.errors, config.crashSignatures, w, now),
+      errorLines(facts.errors, config.crashSignatures, w, now, countedOnItsLine(facts)),
       'no errors',
     ),
     ...deadLetterSection(config, facts, now, w),
@@ -170,7 +180,8 @@ export function evaluateStatus(
     date,
     generatedAt: now,
     project: config.project,
-    verdict: worst(sections.map((s) => s.health)),
+    // From the summary, so the verdict never says more (or less) than what is listed under it.
+    verdict: worst(summary.map((e) => e.severity)),
     summary,
     counts,
     findings,

@@ -112,13 +112,17 @@ export const finding = (
   message: string,
 ): Finding => ({ severity, component, kind, message });
 
-/** The line of a component whose read failed: one that does not exist fails, any other failure is unknown. */
+/**
+ * The line of a component whose read failed: one that does not exist fails, any other failure is
+ * unknown. `known`: what other sources (logs, Monitoring) found about it, still on its own line.
+ */
 export function unreadLine(
   name: string,
   kind: FindingKind,
   error: Failure,
   link: string | undefined,
+  known: Finding[] = [],
 ): ReportLine {
   const severity = error.kind === 'not_found' ? 'fail' : 'unknown';
-  return lineOf(name, '', [finding(severity, name, kind, describeFailure(error))], link);
+  return lineOf(name, '', [finding(severity, name, kind, describeFailure(error)), ...known], link);
 }
