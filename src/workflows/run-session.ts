@@ -70,12 +70,23 @@ export function openSession(
     log({ event: 'guarded.claim_lost', requestId: id, instance: instanceId, reason: reason.message });
   };
 
+  /**
+   * This session's writes to its request, one at a time: a heartbeat and a step's save are both
+   * transactions on the one document, and side by side they contend (Firestore aborts one and the
+   * client retries it after a backoff of a second or more, which stalled runs between steps).
+   */
+  let writes: Promise<unknown> = Promise.resolve();
+  const serially = <T>(write: () => Promise<T>): Promise<T> => {
+    const next = writes.then(write, write);
+    writes = next.catch(() => undefined);
+    return next;
+  };
+
   let beating = false;
   const timer = setInterval(() => {
     if (beating || ended()) return;
     beating = true;
-    store
-      .update(id, { heartbeatAt: clock.now() }, guard)
+    serially(() => store.update(id, { heartbeatAt: clock.now() }, guard))
       .then((res) => {
         if (!res.ok) lose(res.reason);
         else if (res.value.cancelRequestedBy) deps.onCancelRequested();
@@ -97,7 +108,7 @@ export function openSession(
     ended,
     async persist(patch) {
       if (ended()) return false;
-      const res = await store.update(id, patch, guard);
+      const res = await serially(() => store.update(id, patch, guard));
       if (!res.ok) {
         lose(res.reason);
         return false;
@@ -109,12 +120,14 @@ export function openSession(
     saveStep: (next) => session.persist({ steps: withStep(current.steps, next) }),
     async finish(to, patch = {}) {
       if (ended()) return { ok: false, reason: { code: 'stopped', message: 'The run stopped.' } };
-      const res = await store.transition(id, {
-        from: ['running'],
-        to,
-        expectRunner: instanceId,
-        patch: { ...patch, cancelRequestedBy: undefined },
-      });
+      const res = await serially(() =>
+        store.transition(id, {
+          from: ['running'],
+          to,
+          expectRunner: instanceId,
+          patch: { ...patch, cancelRequestedBy: undefined },
+        }),
+      );
       if (!res.ok) {
         lose(res.reason);
         return res;
