@@ -194,16 +194,19 @@ describe('each component kind on its own line', () => {
     );
   });
 
+  /** The exporter (a service outside the phases) out of memory on its serving revision. */
+  const exporterOutOfMemory = (): ErrorGroup => ({
+    source: 'nba-phase6-export',
+    signature: 'out-of-memory',
+    count: 5,
+    revisions: ['nba-phase6-export-00010-abc'],
+    sample: 'Memory limit of 512 MiB exceeded with 531 MiB used.',
+    firstSeen: minutesAgo(20),
+    lastSeen: minutesAgo(3),
+  });
+
   it('a service outside the phases that runs out of memory is red in the Services section', async () => {
-    const oom: ErrorGroup = {
-      source: 'nba-phase6-export',
-      signature: 'out-of-memory',
-      count: 5,
-      revisions: ['nba-phase6-export-00010-abc'],
-      sample: 'Memory limit of 512 MiB exceeded with 531 MiB used.',
-      firstSeen: minutesAgo(20),
-      lastSeen: minutesAgo(3),
-    };
+    const oom = exporterOutOfMemory();
     const r = await buildStatusReport(
       fakePorts({ logs: { errorsSince: async () => ok([oom]) } }),
       config,
@@ -234,15 +237,7 @@ describe('each component kind on its own line', () => {
   });
 
   it('a service Cloud Run could not describe still carries what its logs and 5xx say', async () => {
-    const oom: ErrorGroup = {
-      source: 'nba-phase6-export',
-      signature: 'out-of-memory',
-      count: 5,
-      revisions: ['nba-phase6-export-00010-abc'],
-      sample: 'Memory limit of 512 MiB exceeded with 531 MiB used.',
-      firstSeen: minutesAgo(20),
-      lastSeen: minutesAgo(3),
-    };
+    const oom = exporterOutOfMemory();
     const r = await buildStatusReport(
       fakePorts({
         cloudRun: { getService: async () => fail('unavailable', '503'), listRevisions: async () => ok([]) },
