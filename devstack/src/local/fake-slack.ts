@@ -1801,7 +1801,6 @@ function refusalError(refusal: MessageRefusal): ApiError {
   return new ApiError(refusal.error, extra);
 }
 
-/** `errors` lists the problems without the `[ERROR] ` prefix, as Slack's `invalid_blocks` answers do. */
 /** What a response_url answers with HTTP 400: a message it cannot show (see `validateMessage`). */
 const RESPONSE_CONTENT_ERRORS = new Set([
   'invalid_blocks',
@@ -1811,6 +1810,7 @@ const RESPONSE_CONTENT_ERRORS = new Set([
   'no_text',
 ]);
 
+/** `errors` lists the problems without the `[ERROR] ` prefix, as Slack's `invalid_blocks` answers do. */
 function refusalBody(refusal: MessageRefusal): Json {
   const errors = refusal.messages.map((m) => m.replace(/^\[ERROR\] /, ''));
   return {
